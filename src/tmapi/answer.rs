@@ -1,0 +1,289 @@
+//! Reading the body of an `item_desc` answer.
+//!
+//! The API wraps every answer in `{"code": N, "msg": "...", "data": {...}}` and may say
+//! `200` in HTTP while the body's `code` says otherwise (`"code": 439` with HTTP 200 is the
+//! 439 error). This module turns a body into an [`ItemDesc`], the body's own status, or a
+//! description of what is wrong with it together with its first characters, made safe for a
+//! terminal and stripped of the token. It never sees a URL.
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use super::error::{redact, AnswerProblem};
+use super::ItemDesc;
+
+/// How many characters of a bad body an error shows: enough to recognise an HTML error page
+/// or a proxy's message, short enough for one line.
+const EXCERPT_CHARS: usize = 120;
+
+/// What a body with a success status turned out to hold.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// The description.
+    Desc(ItemDesc),
+    /// A body whose `code` is not 200, with its `msg` made safe.
+    Status { code: u16, msg: Option<String> },
+    /// Something else.
+    Unusable(AnswerProblem),
+}
+
+/// Reads a body that came with a success status.
+pub(crate) fn read_body(body: &str, token: Option<&str>) -> Reading {
+    if body.trim().is_empty() {
+        return Reading::Unusable(AnswerProblem::Empty);
+    }
+    let Ok(Value::Object(mut envelope)) = serde_json::from_str::<Value>(body) else {
+        return Reading::Unusable(AnswerProblem::NotJson);
+    };
+
+    if let Some(code) = envelope.get("code").and_then(status_code) {
+        if code != 200 {
+            let msg = envelope
+                .get("msg")
+                .and_then(Value::as_str)
+                .map(|msg| safe_detail(msg, token));
+            return Reading::Status { code, msg };
+        }
+    }
+
+    match envelope.remove("data") {
+        None | Some(Value::Null) => Reading::Unusable(AnswerProblem::NoData),
+        Some(data) => match ItemDesc::deserialize(data) {
+            Ok(desc) => Reading::Desc(desc),
+            Err(_) => Reading::Unusable(AnswerProblem::UnexpectedShape),
+        },
+    }
+}
+
+/// The `msg` of an error body that is JSON, for statuses the API does not document: proxies
+/// and frameworks put their reason in `msg`, `message` or `detail`.
+pub(crate) fn error_detail(body: &[u8], token: Option<&str>) -> Option<String> {
+    let Ok(Value::Object(envelope)) = serde_json::from_slice::<Value>(body) else {
+        return None;
+    };
+    ["msg", "message", "detail"]
+        .iter()
+        .find_map(|key| envelope.get(*key).and_then(Value::as_str))
+        .filter(|text| !text.trim().is_empty())
+        .map(|text| safe_detail(text, token))
+}
+
+/// The first characters of a body, on one line, without the token, safe for a terminal, and
+/// marked with `…` when cut.
+pub(crate) fn excerpt(body: &[u8], token: Option<&str>) -> String {
+    // Take enough bytes for the shown characters (at most four bytes each) plus a whole token,
+    // so that a token starting inside the shown part is redacted before the text is cut.
+    let window = EXCERPT_CHARS * 4 + token.map_or(0, str::len);
+    let head = body.get(..window).unwrap_or(body);
+    let text = redact(&String::from_utf8_lossy(head), token);
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+
+    let mut chars = one_line.chars();
+    let shown: String = chars.by_ref().take(EXCERPT_CHARS).collect();
+    let cut = chars.next().is_some() || head.len() < body.len();
+    let safe = crate::text::sanitize(&shown).into_owned();
+    if cut {
+        safe + "…"
+    } else {
+        safe
+    }
+}
+
+/// A short text from the API (its `msg`), on one line, capped, safe, without the token.
+fn safe_detail(text: &str, token: Option<&str>) -> String {
+    excerpt(text.as_bytes(), token)
+}
+
+/// A `code` given as a number or as a string of digits.
+fn status_code(value: &Value) -> Option<u16> {
+    match value {
+        Value::Number(number) => number.as_u64().and_then(|n| u16::try_from(n).ok()),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Reads `item_id` given as a number (as documented) or a string (as some answers have it).
+pub(crate) fn number_or_string<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    match Value::deserialize(deserializer)? {
+        Value::Null => Ok(None),
+        Value::Number(number) => Ok(Some(number.to_string())),
+        Value::String(text) => Ok(Some(text)),
+        other => Err(serde::de::Error::custom(format!(
+            "expected a number or a string, found {}",
+            json_kind(&other)
+        ))),
+    }
+}
+
+/// Reads a list of strings where the list may be `null` and may hold `null`s.
+pub(crate) fn list_without_nulls<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let list = Option::<Vec<Option<String>>>::deserialize(deserializer)?;
+    Ok(list.unwrap_or_default().into_iter().flatten().collect())
+}
+
+/// Reads a value where `null` means the default.
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desc(body: &str) -> ItemDesc {
+        match read_body(body, None) {
+            Reading::Desc(desc) => desc,
+            other => panic!("expected a description, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_the_documented_shape() {
+        let body = r#"{"code":200,"msg":"success","data":{"item_id":622619146604,
+            "detail_imgs":["https://cbu01.alicdn.com/a.jpg","https://cbu01.alicdn.com/b.jpg"],
+            "detail_html":"<img src=\"https://cbu01.alicdn.com/a.jpg\"/>"}}"#;
+        let desc = desc(body);
+        assert_eq!(desc.item_id.as_deref(), Some("622619146604"));
+        assert_eq!(desc.detail_imgs.len(), 2);
+        assert_eq!(
+            desc.detail_html,
+            r#"<img src="https://cbu01.alicdn.com/a.jpg"/>"#
+        );
+    }
+
+    #[test]
+    fn item_id_may_be_a_string() {
+        let desc = desc(r#"{"code":200,"data":{"item_id":"652702302959"}}"#);
+        assert_eq!(desc.item_id.as_deref(), Some("652702302959"));
+    }
+
+    #[test]
+    fn missing_or_null_fields_read_as_empty() {
+        assert_eq!(desc(r#"{"code":200,"data":{}}"#), ItemDesc::default());
+        let nulls = r#"{"code":200,"data":{"item_id":null,"detail_imgs":null,"detail_html":null}}"#;
+        assert_eq!(desc(nulls), ItemDesc::default());
+        let with_null_entry = desc(r#"{"code":200,"data":{"detail_imgs":["a",null,"b"]}}"#);
+        assert_eq!(with_null_entry.detail_imgs, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_missing_code_is_not_an_error() {
+        assert_eq!(desc(r#"{"data":{"detail_html":"x"}}"#).detail_html, "x");
+    }
+
+    #[test]
+    fn a_code_in_the_body_wins_over_http_200() {
+        let reading = read_body(
+            r#"{"code":439,"msg":"Subscription expired","data":null}"#,
+            None,
+        );
+        assert_eq!(
+            reading,
+            Reading::Status {
+                code: 439,
+                msg: Some("Subscription expired".into())
+            }
+        );
+        let as_text = read_body(r#"{"code":"503","data":null}"#, None);
+        assert_eq!(
+            as_text,
+            Reading::Status {
+                code: 503,
+                msg: None
+            }
+        );
+    }
+
+    #[test]
+    fn unusable_bodies_say_why() {
+        let cases = [
+            ("", AnswerProblem::Empty),
+            ("  \n", AnswerProblem::Empty),
+            ("<html>502 Bad Gateway</html>", AnswerProblem::NotJson),
+            ("[1,2]", AnswerProblem::NotJson),
+            (r#"{"code":200,"msg":"success"}"#, AnswerProblem::NoData),
+            (r#"{"code":200,"data":null}"#, AnswerProblem::NoData),
+            (
+                r#"{"code":200,"data":{"detail_imgs":"a.jpg"}}"#,
+                AnswerProblem::UnexpectedShape,
+            ),
+            (
+                r#"{"code":200,"data":{"item_id":[1]}}"#,
+                AnswerProblem::UnexpectedShape,
+            ),
+            (
+                r#"{"code":200,"data":"text"}"#,
+                AnswerProblem::UnexpectedShape,
+            ),
+        ];
+        for (body, problem) in cases {
+            assert_eq!(read_body(body, None), Reading::Unusable(problem), "{body}");
+        }
+    }
+
+    #[test]
+    fn excerpts_are_short_single_lines() {
+        assert_eq!(
+            excerpt(b"<html>\n  <body>oops</body>\n</html>", None),
+            "<html> <body>oops</body> </html>"
+        );
+
+        let long = "x".repeat(1000);
+        let shown = excerpt(long.as_bytes(), None);
+        assert_eq!(shown.chars().count(), EXCERPT_CHARS + 1);
+        assert!(shown.ends_with('…'));
+
+        let not_utf8 = excerpt(&[0xff, 0xfe, b'a'], None);
+        assert!(not_utf8.ends_with('a'));
+    }
+
+    #[test]
+    fn excerpts_never_hold_the_token() {
+        let token = Some("SECRET-TOKEN-123");
+        let echoed = b"<p>bad request: /1688/item_desc?item_id=1&apiToken=SECRET-TOKEN-123</p>";
+        assert!(!excerpt(echoed, token).contains("SECRET-TOKEN-123"));
+
+        // The token straddles the shown part's end: it must go before the text is cut.
+        let mut straddling = "y".repeat(EXCERPT_CHARS - 5);
+        straddling.push_str("SECRET-TOKEN-123 and more");
+        let shown = excerpt(straddling.as_bytes(), token);
+        assert!(!shown.contains("SECRET"), "{shown}");
+    }
+
+    #[test]
+    fn error_details_come_from_json_bodies_only() {
+        assert_eq!(
+            error_detail(br#"{"detail":"Not Found"}"#, None).as_deref(),
+            Some("Not Found")
+        );
+        assert_eq!(
+            error_detail(br#"{"code":400,"msg":"bad"}"#, None).as_deref(),
+            Some("bad")
+        );
+        assert_eq!(error_detail(b"Not Found", None), None);
+        assert_eq!(error_detail(b"", None), None);
+        assert_eq!(error_detail(br#"{"msg":"  "}"#, None), None);
+    }
+}

@@ -1,0 +1,109 @@
+//! What can happen to the browser (`Action`) and what the browser asks the runtime to do
+//! (`Effect`).
+//!
+//! Actions come from the keyboard and from finished work; effects are requests that the
+//! runtime carries out off the UI task and answers with more actions. Both are plain data so
+//! that `update` can be tested without a terminal or a network.
+
+use crate::description::Description;
+use crate::item_id::ItemId;
+use crate::tmapi::ItemDesc;
+
+use super::state::{PictureMeta, PreviewImage, PreviewRequest};
+
+/// Something that happened, for `update` to act on.
+#[derive(Debug)]
+pub enum Action {
+    /// A key, already reduced to what the browser needs to know.
+    Key(Key),
+    /// Text pasted into the terminal (bracketed paste).
+    Paste(String),
+    /// The terminal has a new size, in cells.
+    Resize { width: u16, height: u16 },
+    /// Time passed; animates the spinner while something runs.
+    Tick,
+    /// A description fetch finished (or failed) for the fetch with this generation.
+    DescriptionLoaded {
+        generation: u64,
+        item: ItemId,
+        result: Result<Loaded, String>,
+    },
+    /// The HTML panel's lines are formatted and highlighted.
+    HtmlReady {
+        generation: u64,
+        lines: Vec<super::state::HtmlLine>,
+    },
+    /// A picture's bytes arrived (or failed) for the offer with this generation.
+    PictureFetched {
+        generation: u64,
+        index: usize,
+        result: Result<PictureMeta, String>,
+    },
+    /// A preview was prepared (or failed) for this request.
+    PreviewReady {
+        request: PreviewRequest,
+        result: Result<PreviewImage, String>,
+    },
+    /// A clipboard write finished; the text says which route was used.
+    Copied(Result<String, String>),
+    /// Opening a URL in the browser finished.
+    Opened(Result<String, String>),
+}
+
+/// A fetched description and the pictures extracted from it (extraction runs off the UI task:
+/// a description can be megabytes of HTML).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The API's answer.
+    pub desc: ItemDesc,
+    /// Its pictures.
+    pub description: Description,
+}
+
+/// A key press, with the modifiers that matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// A printable character (shift already applied).
+    Char(char),
+    /// A character with Ctrl held.
+    Ctrl(char),
+    Enter,
+    Esc,
+    Tab,
+    BackTab,
+    Backspace,
+    Delete,
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+}
+
+/// Work for the runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Fetch an offer's description; answer with `DescriptionLoaded` carrying `generation`.
+    FetchDescription { generation: u64, item: ItemId },
+    /// Abort the running description fetch, if any.
+    CancelDescription,
+    /// Format and highlight the description HTML for the panel.
+    FormatHtml { generation: u64, html: String },
+    /// Fetch the pictures of the current offer (bytes into the cache, metadata back), in the
+    /// given order of priority.
+    FetchPictures {
+        generation: u64,
+        urls: Vec<(usize, String)>,
+    },
+    /// Abort picture work of older offers.
+    CancelPictures,
+    /// Prepare the preview of one picture for one pane size.
+    PreparePreview(PreviewRequest),
+    /// Put text on the clipboard; `what` names it for the status line.
+    Copy { text: String, what: String },
+    /// Open a URL in the default browser.
+    OpenUrl(String),
+}

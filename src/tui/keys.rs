@@ -1,0 +1,214 @@
+//! Key bindings: which key runs which `Command` outside the input line.
+//!
+//! The input line takes keys literally (typing `q` types a q); everywhere else a key is looked
+//! up here. The help screen is drawn from the same table, so it always shows the bindings in
+//! force.
+
+use super::action::Key;
+
+/// Something the user can ask for with a key, named as a verb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Command {
+    /// Leave the browser and restore the terminal.
+    Quit,
+    /// Show or hide the key help.
+    ToggleHelp,
+    /// Put the cursor in the input line to type an offer ID or link.
+    FocusInput,
+    /// Move the focus to the next pane (list, preview, HTML).
+    FocusNext,
+    /// Move the focus to the previous pane.
+    FocusPrevious,
+    /// Move up one line (or select the previous picture).
+    MoveUp,
+    /// Move down one line (or select the next picture).
+    MoveDown,
+    /// Move up one page.
+    PageUp,
+    /// Move down one page.
+    PageDown,
+    /// Go to the first line or picture.
+    MoveTop,
+    /// Go to the last line or picture.
+    MoveBottom,
+    /// Scroll the HTML to the left.
+    ScrollLeft,
+    /// Scroll the HTML to the right.
+    ScrollRight,
+    /// Copy the selected picture's URL.
+    CopyUrl,
+    /// Copy every picture URL, one a line.
+    CopyAllUrls,
+    /// Copy the description HTML.
+    CopyHtml,
+    /// Open the selected picture in the default browser.
+    OpenPicture,
+    /// Switch the preview between fitting the pane and filling its width.
+    ToggleFitWidth,
+    /// Show or hide the HTML panel.
+    ToggleHtml,
+    /// Cancel a running fetch, or leave the input line.
+    Cancel,
+    /// Redraw the whole screen.
+    Redraw,
+}
+
+impl Command {
+    /// What the command does, for the help screen.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Command::Quit => "quit",
+            Command::ToggleHelp => "show or hide this help",
+            Command::FocusInput => "type an offer ID or link",
+            Command::FocusNext => "next pane",
+            Command::FocusPrevious => "previous pane",
+            Command::MoveUp => "up",
+            Command::MoveDown => "down",
+            Command::PageUp => "page up",
+            Command::PageDown => "page down",
+            Command::MoveTop => "first",
+            Command::MoveBottom => "last",
+            Command::ScrollLeft => "scroll HTML left",
+            Command::ScrollRight => "scroll HTML right",
+            Command::CopyUrl => "copy the selected picture's URL",
+            Command::CopyAllUrls => "copy all picture URLs, one a line",
+            Command::CopyHtml => "copy the description HTML",
+            Command::OpenPicture => "open the selected picture in the browser",
+            Command::ToggleFitWidth => "preview: fit the pane / fill its width",
+            Command::ToggleHtml => "show or hide the HTML panel",
+            Command::Cancel => "cancel the fetch, or leave the input",
+            Command::Redraw => "redraw the screen",
+        }
+    }
+}
+
+/// The key table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    bindings: Vec<(Key, Command)>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        use Command::*;
+        let bindings = vec![
+            (Key::Char('q'), Quit),
+            (Key::Ctrl('c'), Quit),
+            (Key::Char('?'), ToggleHelp),
+            (Key::Char('/'), FocusInput),
+            (Key::Char('i'), FocusInput),
+            (Key::Tab, FocusNext),
+            (Key::BackTab, FocusPrevious),
+            (Key::Char('k'), MoveUp),
+            (Key::Up, MoveUp),
+            (Key::Char('j'), MoveDown),
+            (Key::Down, MoveDown),
+            (Key::PageUp, PageUp),
+            (Key::Ctrl('b'), PageUp),
+            (Key::PageDown, PageDown),
+            (Key::Ctrl('f'), PageDown),
+            (Key::Home, MoveTop),
+            (Key::Char('g'), MoveTop),
+            (Key::End, MoveBottom),
+            (Key::Char('G'), MoveBottom),
+            (Key::Char('h'), ScrollLeft),
+            (Key::Left, ScrollLeft),
+            (Key::Char('l'), ScrollRight),
+            (Key::Right, ScrollRight),
+            (Key::Char('y'), CopyUrl),
+            (Key::Char('Y'), CopyAllUrls),
+            (Key::Char('c'), CopyHtml),
+            (Key::Char('o'), OpenPicture),
+            (Key::Char('z'), ToggleFitWidth),
+            (Key::Char('t'), ToggleHtml),
+            (Key::Esc, Cancel),
+            (Key::Ctrl('l'), Redraw),
+        ];
+        Keymap { bindings }
+    }
+}
+
+impl Keymap {
+    /// The command bound to a key, if any.
+    pub fn command(&self, key: Key) -> Option<Command> {
+        self.bindings
+            .iter()
+            .find(|(bound, _)| *bound == key)
+            .map(|(_, command)| *command)
+    }
+
+    /// Every key bound to a command, in table order.
+    pub fn keys_for(&self, command: Command) -> Vec<Key> {
+        self.bindings
+            .iter()
+            .filter(|(_, bound)| *bound == command)
+            .map(|(key, _)| *key)
+            .collect()
+    }
+
+    /// The first key bound to a command, written for a key hint.
+    pub fn hint(&self, command: Command) -> String {
+        self.keys_for(command)
+            .first()
+            .map(|key| key_name(*key))
+            .unwrap_or_else(|| "unbound".to_string())
+    }
+
+    /// Every command, each once, in table order.
+    pub fn commands(&self) -> Vec<Command> {
+        let mut seen = Vec::new();
+        for (_, command) in &self.bindings {
+            if !seen.contains(command) {
+                seen.push(*command);
+            }
+        }
+        seen
+    }
+}
+
+/// How a key is written in hints and the help screen.
+pub fn key_name(key: Key) -> String {
+    match key {
+        Key::Char(' ') => "Space".to_string(),
+        Key::Char(c) => c.to_string(),
+        Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
+        Key::Enter => "Enter".to_string(),
+        Key::Esc => "Esc".to_string(),
+        Key::Tab => "Tab".to_string(),
+        Key::BackTab => "Shift-Tab".to_string(),
+        Key::Backspace => "Backspace".to_string(),
+        Key::Delete => "Delete".to_string(),
+        Key::Up => "Up".to_string(),
+        Key::Down => "Down".to_string(),
+        Key::Left => "Left".to_string(),
+        Key::Right => "Right".to_string(),
+        Key::PageUp => "PageUp".to_string(),
+        Key::PageDown => "PageDown".to_string(),
+        Key::Home => "Home".to_string(),
+        Key::End => "End".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_has_a_default_key() {
+        let keymap = Keymap::default();
+        for command in keymap.commands() {
+            assert!(!keymap.keys_for(command).is_empty(), "{command:?}");
+        }
+        assert_eq!(keymap.command(Key::Char('y')), Some(Command::CopyUrl));
+        assert_eq!(keymap.command(Key::Char('Y')), Some(Command::CopyAllUrls));
+        assert_eq!(keymap.command(Key::Char('x')), None);
+    }
+
+    #[test]
+    fn hints_name_keys_the_way_a_user_types_them() {
+        let keymap = Keymap::default();
+        assert_eq!(keymap.hint(Command::Quit), "q");
+        assert_eq!(keymap.hint(Command::FocusPrevious), "Shift-Tab");
+        assert_eq!(key_name(Key::Ctrl('l')), "Ctrl-L");
+    }
+}

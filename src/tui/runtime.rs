@@ -1,0 +1,513 @@
+//! The runtime: owns the terminal and runs the effects that `update` asks for.
+//!
+//! One `select!` loop reads terminal events, finished work and signals, feeds each to
+//! `update`, and redraws when the state changed. Network work runs as tokio tasks and CPU work
+//! (extraction, decoding, scaling, encoding, highlighting) in `spawn_blocking`, so a key is
+//! never kept waiting. Work for a selection the user has left is aborted before it starts a
+//! decode, and whatever still finishes late is dropped by `update` (generation numbers).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use futures_util::StreamExt;
+use image::DynamicImage;
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use ratatui_image::picker::{Picker, ProtocolType};
+use tokio::sync::{mpsc, OnceCell, Semaphore};
+use tokio::task::AbortHandle;
+
+use crate::cache::WeightedLru;
+use crate::clipboard::Clipboard;
+use crate::description;
+use crate::item_id::ItemId;
+use crate::media::{self, Fetched, Fetcher};
+use crate::tmapi::Client;
+
+use super::action::{Action, Effect, Key, Loaded};
+use super::preview::{self, CellGeometry};
+use super::state::{App, PictureMeta, PreviewImage, PreviewRequest, StartInfo};
+use super::{html_panel, terminal, update, view};
+
+/// Picture fetches in flight at once while the list fills; the selected picture's fetch does
+/// not wait for these.
+const PARALLEL_FETCHES: usize = 4;
+/// How long a new preview request waits before starting work, so that holding a key down
+/// over many pictures does not start a decode for each one passed.
+const PREVIEW_DEBOUNCE: Duration = Duration::from_millis(40);
+/// How often the spinner turns while something runs.
+const TICK: Duration = Duration::from_millis(100);
+
+/// What the browser needs from the outside world.
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// The API client (real, or pointed at the local stand-in).
+    pub client: Client,
+    /// The picture fetcher.
+    pub fetcher: Fetcher,
+}
+
+/// How the browser starts.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// What the start screen says.
+    pub start: StartInfo,
+    /// An offer to open right away.
+    pub item: Option<ItemId>,
+    /// A forced picture protocol; detected when `None`.
+    pub protocol: Option<ProtocolType>,
+    /// Bytes of text that OSC 52 may carry.
+    pub osc52_limit: usize,
+    /// Bytes of decoded pictures kept in memory.
+    pub cache_bytes: usize,
+}
+
+/// Runs the browser until the user quits; the terminal is restored on every way out.
+pub async fn run(services: Services, options: Options) -> anyhow::Result<()> {
+    let guard = terminal::TerminalGuard::enter()?;
+    // Queried after entering the alternate screen and before the event stream starts, so
+    // the answer cannot be mistaken for keys.
+    let picker = terminal::detect_picker(options.protocol);
+    let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    term.hide_cursor()?;
+    let size = term.size()?;
+
+    let mut app = App::new(
+        options.start.clone(),
+        ratatui::layout::Rect::new(0, 0, size.width, size.height),
+    );
+    let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
+    let mut executor = Executor::new(services, picker, tx.clone(), &options);
+    let started = Instant::now();
+
+    if let Some(item) = &options.item {
+        app.input.text = item.to_string();
+        app.input.cursor = app.input.text.chars().count();
+        let effects = update::update(&mut app, Action::Key(Key::Enter));
+        executor.run_all(effects);
+    }
+
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    let mut signals = Signals::new()?;
+    let mut dirty = true;
+
+    while !app.quit {
+        if dirty {
+            if app.redraw {
+                term.clear()?;
+                app.redraw = false;
+            }
+            term.draw(|frame| view::view(&app, frame))?;
+            executor.flush_terminal_writes(term.backend_mut())?;
+            dirty = false;
+        }
+        let animating = app.loading.is_some() || app.preview.is_pending();
+        let action = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => translate(event),
+                Some(Err(error)) => return Err(error.into()),
+                None => break,
+            },
+            Some(action) = rx.recv() => Some(action),
+            _ = tick.tick(), if animating => Some(Action::Tick),
+            _ = signals.recv() => {
+                app.quit = true;
+                None
+            }
+        };
+        let Some(action) = action else { continue };
+        app.clock = started.elapsed();
+        let effects = update::update(&mut app, action);
+        executor.run_all(effects);
+        dirty = true;
+    }
+
+    executor.shutdown();
+    drop(term);
+    drop(guard);
+    Ok(())
+}
+
+/// SIGTERM, SIGHUP and SIGINT end the browser like `q` does, so the terminal is restored.
+struct Signals {
+    #[cfg(unix)]
+    streams: Vec<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                streams: vec![
+                    signal(SignalKind::terminate())?,
+                    signal(SignalKind::hangup())?,
+                    signal(SignalKind::interrupt())?,
+                ],
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            let waits = self.streams.iter_mut().map(|s| Box::pin(s.recv()));
+            futures_util::future::select_all(waits).await;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Reduces a terminal event to the action `update` understands.
+pub fn translate(event: Event) -> Option<Action> {
+    match event {
+        Event::Key(key) => translate_key(key).map(Action::Key),
+        Event::Paste(text) => Some(Action::Paste(text)),
+        Event::Resize(width, height) => Some(Action::Resize { width, height }),
+        _ => None,
+    }
+}
+
+fn translate_key(event: KeyEvent) -> Option<Key> {
+    if event.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+    Some(match event.code {
+        KeyCode::Char(c) if ctrl => Key::Ctrl(c.to_ascii_lowercase()),
+        KeyCode::Char(_) if event.modifiers.contains(KeyModifiers::ALT) => return None,
+        KeyCode::Char(c) => Key::Char(c),
+        KeyCode::Enter => Key::Enter,
+        KeyCode::Esc => Key::Esc,
+        KeyCode::Tab => Key::Tab,
+        KeyCode::BackTab => Key::BackTab,
+        KeyCode::Backspace => Key::Backspace,
+        KeyCode::Delete => Key::Delete,
+        KeyCode::Up => Key::Up,
+        KeyCode::Down => Key::Down,
+        KeyCode::Left => Key::Left,
+        KeyCode::Right => Key::Right,
+        KeyCode::PageUp => Key::PageUp,
+        KeyCode::PageDown => Key::PageDown,
+        KeyCode::Home => Key::Home,
+        KeyCode::End => Key::End,
+        _ => return None,
+    })
+}
+
+/// Picture bytes and decoded pictures, shared by the list's fetches and the preview, each
+/// fetched once however many ask for it at the same time.
+pub struct PictureStore {
+    fetcher: Fetcher,
+    fetch_slots: Semaphore,
+    bytes: Mutex<WeightedLru<String, Arc<Fetched>>>,
+    in_flight: Mutex<HashMap<String, Arc<OnceCell<Result<Arc<Fetched>, String>>>>>,
+    decoded: Mutex<WeightedLru<(String, u32, u32), Arc<ScaledPicture>>>,
+    decodes_started: Mutex<HashMap<String, usize>>,
+}
+
+/// A picture decoded and scaled for one pane size.
+pub struct ScaledPicture {
+    image: DynamicImage,
+    truncated: bool,
+}
+
+impl PictureStore {
+    /// A store that keeps at most `cache_bytes` of fetched and of decoded pictures each.
+    pub fn new(fetcher: Fetcher, cache_bytes: usize) -> Self {
+        PictureStore {
+            fetcher,
+            fetch_slots: Semaphore::new(PARALLEL_FETCHES),
+            bytes: Mutex::new(WeightedLru::new(cache_bytes)),
+            in_flight: Mutex::new(HashMap::new()),
+            decoded: Mutex::new(WeightedLru::new(cache_bytes)),
+            decodes_started: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The picture's bytes: from the cache, from a fetch already running, or fetched now.
+    /// `urgent` fetches (the selected picture) do not queue behind the list's.
+    pub async fn bytes(&self, url: &str, urgent: bool) -> Result<Arc<Fetched>, String> {
+        if let Some(hit) = lock(&self.bytes).get(url) {
+            return Ok(hit);
+        }
+        let cell = lock(&self.in_flight)
+            .entry(url.to_string())
+            .or_default()
+            .clone();
+        let result = cell
+            .get_or_init(|| async {
+                let _slot = if urgent {
+                    None
+                } else {
+                    self.fetch_slots.acquire().await.ok()
+                };
+                self.fetcher
+                    .fetch(url)
+                    .await
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .await
+            .clone();
+        lock(&self.in_flight).remove(url);
+        if let Ok(fetched) = &result {
+            lock(&self.bytes).insert(url.to_string(), fetched.clone(), fetched.bytes.len());
+        }
+        result
+    }
+
+    /// How many decodes were started for `url` (for the scripted-session benchmark).
+    pub fn decodes_started(&self, url: &str) -> usize {
+        lock(&self.decodes_started).get(url).copied().unwrap_or(0)
+    }
+
+    /// Decodes and scales `fetched` for the request's box, or takes it from the cache. CPU
+    /// work: call from `spawn_blocking`.
+    pub fn scaled(
+        &self,
+        fetched: &Fetched,
+        request: &PreviewRequest,
+        geometry: CellGeometry,
+    ) -> Result<Arc<ScaledPicture>, String> {
+        let (width, height) = preview::decode_box(request, geometry);
+        let key = (request.url.clone(), width, height);
+        if let Some(hit) = lock(&self.decoded).get(&key) {
+            return Ok(hit);
+        }
+        *lock(&self.decodes_started)
+            .entry(request.url.clone())
+            .or_default() += 1;
+        let decoded =
+            media::decode(&fetched.bytes, Some((width, height))).map_err(|e| e.to_string())?;
+        let image = preview::scale(&decoded.image, request, geometry);
+        let weight = image.as_bytes().len();
+        let scaled = Arc::new(ScaledPicture {
+            image,
+            truncated: decoded.truncated || fetched.truncated,
+        });
+        lock(&self.decoded).insert(key, scaled.clone(), weight);
+        Ok(scaled)
+    }
+}
+
+/// A poisoned lock only means another task panicked while holding it; the data is a cache.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs effects and remembers the tasks it may have to cancel.
+struct Executor {
+    client: Client,
+    store: Arc<PictureStore>,
+    picker: Arc<Picker>,
+    geometry: CellGeometry,
+    tx: mpsc::UnboundedSender<Action>,
+    clipboard: Clipboard,
+    terminal_writes: Vec<String>,
+    description_task: Option<AbortHandle>,
+    picture_tasks: Vec<AbortHandle>,
+    preview_task: Option<AbortHandle>,
+}
+
+impl Executor {
+    fn new(
+        services: Services,
+        picker: Picker,
+        tx: mpsc::UnboundedSender<Action>,
+        options: &Options,
+    ) -> Self {
+        let cache_bytes = if options.cache_bytes == 0 {
+            256 << 20
+        } else {
+            options.cache_bytes
+        };
+        let osc52_limit = if options.osc52_limit == 0 {
+            crate::clipboard::DEFAULT_OSC52_LIMIT
+        } else {
+            options.osc52_limit
+        };
+        Executor {
+            client: services.client,
+            store: Arc::new(PictureStore::new(services.fetcher, cache_bytes)),
+            geometry: CellGeometry::of(&picker),
+            picker: Arc::new(picker),
+            tx,
+            clipboard: Clipboard::new(osc52_limit),
+            terminal_writes: Vec::new(),
+            description_task: None,
+            picture_tasks: Vec::new(),
+            preview_task: None,
+        }
+    }
+
+    fn run_all(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            self.run(effect);
+        }
+    }
+
+    fn run(&mut self, effect: Effect) {
+        match effect {
+            Effect::FetchDescription { generation, item } => {
+                let client = self.client.clone();
+                let tx = self.tx.clone();
+                let task = tokio::spawn(async move {
+                    let result = fetch_description(&client, &item).await;
+                    let _ = tx.send(Action::DescriptionLoaded {
+                        generation,
+                        item,
+                        result,
+                    });
+                });
+                self.description_task = Some(task.abort_handle());
+            }
+            Effect::CancelDescription => {
+                if let Some(task) = self.description_task.take() {
+                    task.abort();
+                }
+            }
+            Effect::FormatHtml { generation, html } => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let lines = html_panel::render(&html);
+                    let _ = tx.send(Action::HtmlReady { generation, lines });
+                });
+            }
+            Effect::FetchPictures { generation, urls } => {
+                for (index, url) in urls {
+                    let store = self.store.clone();
+                    let tx = self.tx.clone();
+                    let task = tokio::spawn(async move {
+                        let result = store.bytes(&url, false).await.map(|f| meta_of(&f));
+                        let _ = tx.send(Action::PictureFetched {
+                            generation,
+                            index,
+                            result,
+                        });
+                    });
+                    self.picture_tasks.push(task.abort_handle());
+                }
+            }
+            Effect::CancelPictures => {
+                for task in self.picture_tasks.drain(..) {
+                    task.abort();
+                }
+            }
+            Effect::PreparePreview(request) => self.prepare_preview(request),
+            Effect::Copy { text, what } => {
+                let report = self.clipboard.copy(&text);
+                if let Some(sequence) = &report.osc52 {
+                    self.terminal_writes.push(sequence.clone());
+                }
+                let _ = self.tx.send(Action::Copied(report.describe(&what)));
+            }
+            Effect::OpenUrl(url) => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = open::that_detached(&url)
+                        .map(|_| "opened the picture in the default browser".to_string())
+                        .map_err(|e| format!("could not open a browser: {e}"));
+                    let _ = tx.send(Action::Opened(result));
+                });
+            }
+        }
+    }
+
+    fn prepare_preview(&mut self, request: PreviewRequest) {
+        if let Some(task) = self.preview_task.take() {
+            task.abort();
+        }
+        let store = self.store.clone();
+        let picker = self.picker.clone();
+        let geometry = self.geometry;
+        let tx = self.tx.clone();
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(PREVIEW_DEBOUNCE).await;
+            let result = match store.bytes(&request.url, true).await {
+                Ok(fetched) => {
+                    let store = store.clone();
+                    let request = request.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let scaled = store.scaled(&fetched, &request, geometry)?;
+                        preview::encode(
+                            &scaled.image,
+                            &request,
+                            geometry,
+                            &picker,
+                            scaled.truncated,
+                        )
+                    })
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err("the picture could not be decoded (decoder failure)".to_string())
+                    })
+                }
+                Err(error) => Err(error),
+            };
+            let _ = tx.send(Action::PreviewReady { request, result });
+        });
+        self.preview_task = Some(task.abort_handle());
+    }
+
+    /// Writes what must reach the terminal between frames (OSC 52).
+    fn flush_terminal_writes(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        for sequence in self.terminal_writes.drain(..) {
+            out.write_all(sequence.as_bytes())?;
+        }
+        out.flush()
+    }
+
+    fn shutdown(&mut self) {
+        self.run(Effect::CancelDescription);
+        self.run(Effect::CancelPictures);
+        if let Some(task) = self.preview_task.take() {
+            task.abort();
+        }
+    }
+}
+
+async fn fetch_description(client: &Client, item: &ItemId) -> Result<Loaded, String> {
+    let desc = client.item_desc(item).await.map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(move || {
+        let description = description::extract(&desc.detail_imgs, &desc.detail_html);
+        Loaded { desc, description }
+    })
+    .await
+    .map_err(|_| "reading the description failed".to_string())
+}
+
+/// What the list shows about a fetched picture.
+pub fn meta_of(fetched: &Fetched) -> PictureMeta {
+    PictureMeta {
+        format: fetched.format.name().to_string(),
+        size: preview::probe_size(&fetched.bytes),
+        bytes: fetched.bytes.len() as u64,
+        truncated: fetched.truncated,
+    }
+}
+
+/// The preview that a request gets, computed without a terminal: for tests and benchmarks
+/// that drive the same pipeline as the browser.
+pub async fn prepare_offline(
+    store: &PictureStore,
+    request: &PreviewRequest,
+    picker: &Picker,
+) -> Result<PreviewImage, String> {
+    let fetched = store.bytes(&request.url, true).await?;
+    let geometry = CellGeometry::of(picker);
+    let scaled = store.scaled(&fetched, request, geometry)?;
+    preview::encode(&scaled.image, request, geometry, picker, scaled.truncated)
+}
