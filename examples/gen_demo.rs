@@ -177,11 +177,32 @@ fn demo_offers() -> Vec<DemoOffer> {
         cotton_shirt(),
         led_strip(),
         storage_box(),
-        error_offer("600000000417", 417, "Error 417: the API failed to retrieve the offer"),
-        error_offer("600000000422", 422, "Error 422: the API reports a parameter error"),
-        error_offer("600000000439", 439, "Error 439: subscription expired or balance too low"),
-        error_offer("600000000499", 499, "Error 499: the API timed out, retry with 60 s"),
-        error_offer("600000000500", 500, "Error 500: unexpected error on the API side"),
+        // The error offers' IDs end in their status, so they are easy to type in the demo.
+        error_offer(
+            "600000000417",
+            417,
+            "Error 417: the API failed to retrieve the offer",
+        ),
+        error_offer(
+            "600000000422",
+            422,
+            "Error 422: the API reports a parameter error",
+        ),
+        error_offer(
+            "600000000439",
+            439,
+            "Error 439: subscription expired or balance too low",
+        ),
+        error_offer(
+            "600000000499",
+            499,
+            "Error 499: the API timed out, retry with 60 s",
+        ),
+        error_offer(
+            "600000000500",
+            500,
+            "Error 500: unexpected error on the API side",
+        ),
         error_offer("600000000503", 503, "Error 503: concurrency limit exceeded"),
         DemoOffer {
             item_id: "600000200439",

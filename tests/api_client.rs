@@ -187,6 +187,49 @@ async fn a_wrong_base_path_is_reported_as_such() {
     assert_eq!(mock.requests(""), 1);
 }
 
+#[tokio::test]
+async fn reads_every_offer_of_the_demo_catalogue() {
+    let catalogue = Catalogue::embedded();
+    let offers = catalogue.offers().to_vec();
+    assert!(!offers.is_empty());
+    let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+    let mock = mock::start(addr, catalogue, MockOptions::default())
+        .await
+        .unwrap();
+    let mut config = config(mock.api_base(), mock::DEMO_TOKEN);
+    config.retry.max_retries = 0;
+    let client = Client::new(config).unwrap();
+
+    for offer in offers {
+        let result = client.item_desc(&item(&offer.item_id)).await;
+        match &offer.answer {
+            OfferAnswer::Body(body) if body["code"] == 200 => {
+                let desc = result.unwrap_or_else(|error| panic!("{}: {error}", offer.item_id));
+                let echoed = desc.item_id.unwrap_or_else(|| offer.item_id.clone());
+                assert_eq!(echoed, offer.item_id);
+            }
+            OfferAnswer::Body(body) => {
+                let error = result.expect_err(&offer.item_id);
+                let code = body["code"].to_string();
+                assert!(
+                    error.to_string().contains(&code),
+                    "{}: {error}",
+                    offer.item_id
+                );
+            }
+            OfferAnswer::Status(status) => {
+                let error = result.expect_err(&offer.item_id);
+                let status = format!("({status})");
+                assert!(
+                    error.to_string().contains(&status),
+                    "{}: {error}",
+                    offer.item_id
+                );
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // A scripted server: answers request N with the Nth canned answer (the last one repeats) and
 // records every request.

@@ -196,7 +196,6 @@ fn stripes(width: u32, height: u32) -> RgbImage {
 
 #[tokio::test]
 async fn p3_long_description_pictures_are_normal() {
-    let t = Instant::now();
     let pictures = [
         (
             alicdn("p3banner"),
@@ -221,12 +220,9 @@ async fn p3_long_description_pictures_are_normal() {
         .map(|(url, bytes)| (url.as_str(), bytes.as_slice()))
         .collect();
     let cdn = serve(&served).await;
-    eprintln!("built {:?}", t.elapsed());
 
     for ((url, _), full) in pictures.iter().zip(sizes) {
-        let t = Instant::now();
         let (_, decoded) = cdn.fetch_decoded(url, None).await;
-        eprintln!("full {url} {:?}", t.elapsed());
         let decoded = decoded.unwrap_or_else(|error| panic!("{url}: {error}"));
         assert_eq!((decoded.width, decoded.height), full);
         assert!(!decoded.truncated);
@@ -237,15 +233,12 @@ async fn p3_long_description_pictures_are_normal() {
                 let what =
                     format!("{full:?} in {columns}x{rows} cells of {cell_width}x{cell_height}");
 
-                let t = Instant::now();
                 let fitted = resize_to_fit(&decoded.image, bounds.0, bounds.1);
                 assert_fits(full, (fitted.width(), fitted.height()), bounds, &what);
-                eprintln!("resize {:?}", t.elapsed());
-                let t = Instant::now();
+
                 // The way the browser asks: decode for the box, then fit what came out.
                 let small = decode(&cdn.fetch(url).await.unwrap().bytes, Some(bounds)).unwrap();
                 assert_eq!((small.width, small.height), full);
-                eprintln!("fetch+decode small {} {:?}", small.scaled, t.elapsed());
                 let fitted = resize_to_fit(&small.image, bounds.0, bounds.1);
                 assert_fits(full, (fitted.width(), fitted.height()), bounds, &what);
             }

@@ -67,7 +67,7 @@ pub enum CatalogueError {
 }
 
 /// The offers and pictures that the stand-in serves.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Catalogue {
     offers: Vec<Offer>,
     /// Picture bytes by normalised URL (see [`picture_key`]).
@@ -180,6 +180,16 @@ impl Catalogue {
 
     fn insert_picture(&mut self, url: &str, bytes: Bytes) {
         self.pictures.insert(picture_key(url), bytes);
+    }
+}
+
+impl std::fmt::Debug for Catalogue {
+    // Picture bytes would flood any log they were printed to; their count says enough.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalogue")
+            .field("offers", &self.offers)
+            .field("pictures", &self.pictures.len())
+            .finish()
     }
 }
 

@@ -123,13 +123,13 @@ impl Client {
         loop {
             let attempt = retries_done + 1;
             let started = Instant::now();
-            let outcome = self.attempt(item, token).await;
+            let outcome = self.attempt(item, token, attempt).await;
             let elapsed_ms = started.elapsed().as_millis();
 
             let failure = match outcome {
                 Ok(raw) => {
-                    tracing::info!(endpoint = ENDPOINT, %item, host = %self.host, attempt,
-                        elapsed_ms, "answer received");
+                    tracing::debug!(endpoint = ENDPOINT, %item, host = %self.host, attempt,
+                        elapsed_ms, "answer read");
                     return Ok(raw);
                 }
                 Err(failure) => failure,
@@ -148,9 +148,15 @@ impl Client {
         }
     }
 
-    /// One request and the reading of its answer.
-    async fn attempt(&self, item: &ItemId, token: &Token) -> Result<RawItemDesc, Failure> {
+    /// One request and the reading of its answer; `attempt` counts from 1, for the log.
+    async fn attempt(
+        &self,
+        item: &ItemId,
+        token: &Token,
+        attempt: u32,
+    ) -> Result<RawItemDesc, Failure> {
         let secret = Some(token.expose());
+        let started = Instant::now();
         let mut response =
             self.request(item, token).send().await.map_err(|error| {
                 self.transport_error(error, item, secret, Stage::WaitingForAnswer)
@@ -158,8 +164,8 @@ impl Client {
 
         let status = response.status();
         let retry_after = retry::retry_after(response.headers());
-        tracing::debug!(endpoint = ENDPOINT, %item, host = %self.host, status = status.as_u16(),
-            "status received");
+        tracing::info!(endpoint = ENDPOINT, %item, host = %self.host, attempt,
+            status = status.as_u16(), elapsed_ms = started.elapsed().as_millis(), "status received");
 
         if status.is_redirection() {
             return Err(self.redirect_error(&response, item).into());

@@ -102,6 +102,9 @@ pub enum Effect {
     CancelPictures,
     /// Prepare the preview of one picture for one pane size.
     PreparePreview(PreviewRequest),
+    /// While idle, fetch and decode these neighbours of the selection into the cache, so
+    /// that moving to them shows them at once. Dropped as soon as the selection moves.
+    Prefetch(Vec<PreviewRequest>),
     /// Put text on the clipboard; `what` names it for the status line.
     Copy { text: String, what: String },
     /// Open a URL in the default browser.

@@ -130,6 +130,13 @@ impl Headless {
                 self.previews_prepared += 1;
                 vec![Action::PreviewReady { request, result }]
             }
+            Effect::Prefetch(requests) => {
+                // Idle work: done in full here, as if the user paused on each picture.
+                for request in requests {
+                    let _ = prepare_offline(&self.store, &request, &self.picker).await;
+                }
+                Vec::new()
+            }
             Effect::Copy { text, what } => {
                 self.copied.push(text);
                 vec![Action::Copied(Ok(format!("copied {what}")))]

@@ -54,6 +54,63 @@ pub enum Command {
 }
 
 impl Command {
+    /// Every command, in the help screen's order.
+    pub const ALL: [Command; 21] = [
+        Command::Quit,
+        Command::ToggleHelp,
+        Command::FocusInput,
+        Command::FocusNext,
+        Command::FocusPrevious,
+        Command::MoveUp,
+        Command::MoveDown,
+        Command::PageUp,
+        Command::PageDown,
+        Command::MoveTop,
+        Command::MoveBottom,
+        Command::ScrollLeft,
+        Command::ScrollRight,
+        Command::CopyUrl,
+        Command::CopyAllUrls,
+        Command::CopyHtml,
+        Command::OpenPicture,
+        Command::ToggleFitWidth,
+        Command::ToggleHtml,
+        Command::Cancel,
+        Command::Redraw,
+    ];
+
+    /// The command's name in the configuration file (`copy_url = "y"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Quit => "quit",
+            Command::ToggleHelp => "help",
+            Command::FocusInput => "focus_input",
+            Command::FocusNext => "focus_next",
+            Command::FocusPrevious => "focus_previous",
+            Command::MoveUp => "up",
+            Command::MoveDown => "down",
+            Command::PageUp => "page_up",
+            Command::PageDown => "page_down",
+            Command::MoveTop => "top",
+            Command::MoveBottom => "bottom",
+            Command::ScrollLeft => "scroll_left",
+            Command::ScrollRight => "scroll_right",
+            Command::CopyUrl => "copy_url",
+            Command::CopyAllUrls => "copy_all_urls",
+            Command::CopyHtml => "copy_html",
+            Command::OpenPicture => "open_picture",
+            Command::ToggleFitWidth => "toggle_fit_width",
+            Command::ToggleHtml => "toggle_html",
+            Command::Cancel => "cancel",
+            Command::Redraw => "redraw",
+        }
+    }
+
+    /// The command with this configuration name.
+    pub fn from_name(name: &str) -> Option<Command> {
+        Command::ALL.into_iter().find(|c| c.name() == name)
+    }
+
     /// What the command does, for the help screen.
     pub fn describe(self) -> &'static str {
         match self {
@@ -154,16 +211,58 @@ impl Keymap {
             .unwrap_or_else(|| "unbound".to_string())
     }
 
-    /// Every command, each once, in table order.
+    /// Every command, each once, in the help screen's order.
     pub fn commands(&self) -> Vec<Command> {
-        let mut seen = Vec::new();
-        for (_, command) in &self.bindings {
-            if !seen.contains(command) {
-                seen.push(*command);
-            }
-        }
-        seen
+        Command::ALL.to_vec()
     }
+
+    /// Binds `keys` to `command` in place of its current keys; a key taken by another
+    /// command is taken away from it (the configuration file wins over the defaults).
+    pub fn rebind(&mut self, command: Command, keys: &[Key]) {
+        self.bindings
+            .retain(|(key, bound)| *bound != command && !keys.contains(key));
+        self.bindings.extend(keys.iter().map(|key| (*key, command)));
+    }
+}
+
+/// Reads a key as the configuration file and the help screen write it: `q`, `Y`, `Ctrl-L`,
+/// `Enter`, `Esc`, `Tab`, `Shift-Tab`, `Up`, `PageDown`, `Space`, ... (case-insensitive for
+/// named keys).
+pub fn parse_key(text: &str) -> Option<Key> {
+    let text = text.trim();
+    let mut chars = text.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        return Some(Key::Char(c));
+    }
+    let lower = text.to_ascii_lowercase();
+    if let Some(rest) = lower
+        .strip_prefix("ctrl-")
+        .or_else(|| lower.strip_prefix("ctrl+"))
+    {
+        let mut rest_chars = rest.chars();
+        return match (rest_chars.next(), rest_chars.next()) {
+            (Some(c), None) if c.is_ascii_alphanumeric() => Some(Key::Ctrl(c)),
+            _ => None,
+        };
+    }
+    Some(match lower.as_str() {
+        "space" => Key::Char(' '),
+        "enter" | "return" => Key::Enter,
+        "esc" | "escape" => Key::Esc,
+        "tab" => Key::Tab,
+        "shift-tab" | "backtab" => Key::BackTab,
+        "backspace" => Key::Backspace,
+        "delete" | "del" => Key::Delete,
+        "up" => Key::Up,
+        "down" => Key::Down,
+        "left" => Key::Left,
+        "right" => Key::Right,
+        "pageup" | "page-up" => Key::PageUp,
+        "pagedown" | "page-down" => Key::PageDown,
+        "home" => Key::Home,
+        "end" => Key::End,
+        _ => return None,
+    })
 }
 
 /// How a key is written in hints and the help screen.
@@ -202,6 +301,49 @@ mod tests {
         assert_eq!(keymap.command(Key::Char('y')), Some(Command::CopyUrl));
         assert_eq!(keymap.command(Key::Char('Y')), Some(Command::CopyAllUrls));
         assert_eq!(keymap.command(Key::Char('x')), None);
+    }
+
+    #[test]
+    fn every_command_is_listed_once_and_has_a_name() {
+        let keymap = Keymap::default();
+        let mut bound: Vec<Command> = keymap.bindings.iter().map(|(_, c)| *c).collect();
+        bound.sort_by_key(|c| c.name());
+        bound.dedup();
+        assert_eq!(
+            bound.len(),
+            Command::ALL.len(),
+            "ALL lists every bound command"
+        );
+        for command in Command::ALL {
+            assert_eq!(Command::from_name(command.name()), Some(command));
+        }
+    }
+
+    #[test]
+    fn key_names_read_back() {
+        for key in [
+            Key::Char('q'),
+            Key::Ctrl('l'),
+            Key::BackTab,
+            Key::PageDown,
+            Key::Char(' '),
+            Key::Char('Y'),
+            Key::Esc,
+        ] {
+            assert_eq!(parse_key(&key_name(key)), Some(key), "{key:?}");
+        }
+        assert_eq!(parse_key("ctrl+x"), Some(Key::Ctrl('x')));
+        assert_eq!(parse_key("nonsense"), None);
+    }
+
+    #[test]
+    fn rebinding_moves_a_key_to_the_new_command() {
+        let mut keymap = Keymap::default();
+        keymap.rebind(Command::CopyUrl, &[Key::Char('x'), Key::Char('q')]);
+        assert_eq!(keymap.command(Key::Char('x')), Some(Command::CopyUrl));
+        assert_eq!(keymap.command(Key::Char('q')), Some(Command::CopyUrl));
+        assert_eq!(keymap.command(Key::Char('y')), None, "the old key is free");
+        assert_eq!(keymap.keys_for(Command::Quit), vec![Key::Ctrl('c')]);
     }
 
     #[test]

@@ -107,8 +107,8 @@ mod tests {
                 let a = areas(screen, html).expect("usable size");
                 let mut panes = vec![a.input, a.list, a.preview, a.status];
                 panes.extend(a.html);
-                let covered: u32 = panes.iter().map(|r| u32::from(r.area())).sum();
-                assert_eq!(covered, u32::from(screen.area()), "{w}x{h} html={html}");
+                let covered: u32 = panes.iter().map(|r| r.area()).sum();
+                assert_eq!(covered, screen.area(), "{w}x{h} html={html}");
                 for (i, p) in panes.iter().enumerate() {
                     for q in &panes[i + 1..] {
                         assert!(!p.intersects(*q), "{p:?} overlaps {q:?} at {w}x{h}");

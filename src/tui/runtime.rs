@@ -205,13 +205,16 @@ fn translate_key(event: KeyEvent) -> Option<Key> {
     })
 }
 
+/// A picture fetch's outcome, shared by everyone who waited for it.
+type FetchResult = Result<Arc<Fetched>, String>;
+
 /// Picture bytes and decoded pictures, shared by the list's fetches and the preview, each
 /// fetched once however many ask for it at the same time.
 pub struct PictureStore {
     fetcher: Fetcher,
     fetch_slots: Semaphore,
     bytes: Mutex<WeightedLru<String, Arc<Fetched>>>,
-    in_flight: Mutex<HashMap<String, Arc<OnceCell<Result<Arc<Fetched>, String>>>>>,
+    in_flight: Mutex<HashMap<String, Arc<OnceCell<FetchResult>>>>,
     decoded: Mutex<WeightedLru<(String, u32, u32), Arc<ScaledPicture>>>,
     decodes_started: Mutex<HashMap<String, usize>>,
 }
@@ -320,6 +323,7 @@ struct Executor {
     description_task: Option<AbortHandle>,
     picture_tasks: Vec<AbortHandle>,
     preview_task: Option<AbortHandle>,
+    prefetch_task: Option<AbortHandle>,
 }
 
 impl Executor {
@@ -350,6 +354,7 @@ impl Executor {
             description_task: None,
             picture_tasks: Vec::new(),
             preview_task: None,
+            prefetch_task: None,
         }
     }
 
@@ -407,6 +412,7 @@ impl Executor {
                 }
             }
             Effect::PreparePreview(request) => self.prepare_preview(request),
+            Effect::Prefetch(requests) => self.prefetch(requests),
             Effect::Copy { text, what } => {
                 let report = self.clipboard.copy(&text);
                 if let Some(sequence) = &report.osc52 {
@@ -427,7 +433,10 @@ impl Executor {
     }
 
     fn prepare_preview(&mut self, request: PreviewRequest) {
-        if let Some(task) = self.preview_task.take() {
+        for task in [self.preview_task.take(), self.prefetch_task.take()]
+            .into_iter()
+            .flatten()
+        {
             task.abort();
         }
         let store = self.store.clone();
@@ -462,6 +471,24 @@ impl Executor {
         self.preview_task = Some(task.abort_handle());
     }
 
+    fn prefetch(&mut self, requests: Vec<PreviewRequest>) {
+        let store = self.store.clone();
+        let geometry = self.geometry;
+        let task = tokio::spawn(async move {
+            for request in requests {
+                let Ok(fetched) = store.bytes(&request.url, false).await else {
+                    continue;
+                };
+                let store = store.clone();
+                // One at a time, so a prefetch never takes both cores from the next preview.
+                let _ =
+                    tokio::task::spawn_blocking(move || store.scaled(&fetched, &request, geometry))
+                        .await;
+            }
+        });
+        self.prefetch_task = Some(task.abort_handle());
+    }
+
     /// Writes what must reach the terminal between frames (OSC 52).
     fn flush_terminal_writes(&mut self, out: &mut impl Write) -> std::io::Result<()> {
         for sequence in self.terminal_writes.drain(..) {
@@ -473,7 +500,10 @@ impl Executor {
     fn shutdown(&mut self) {
         self.run(Effect::CancelDescription);
         self.run(Effect::CancelPictures);
-        if let Some(task) = self.preview_task.take() {
+        for task in [self.preview_task.take(), self.prefetch_task.take()]
+            .into_iter()
+            .flatten()
+        {
             task.abort();
         }
     }

@@ -131,10 +131,7 @@ fn query_terminal() -> (Option<ProtocolType>, Option<(u16, u16)>) {
     let mut protocol = None;
     let mut font_size = None;
     let stdin = io::stdin();
-    'answer: loop {
-        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-            break;
-        };
+    'answer: while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         let timeout = rustix::event::Timespec {
             tv_sec: left.as_secs() as _,
             tv_nsec: left.subsec_nanos() as _,

@@ -43,10 +43,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             index,
             result,
         } => on_picture_fetched(app, generation, index, result),
-        Action::PreviewReady { request, result } => {
-            on_preview_ready(app, request, result);
-            Vec::new()
-        }
+        Action::PreviewReady { request, result } => on_preview_ready(app, request, result),
         Action::Copied(result) | Action::Opened(result) => {
             app.message = Some(match result {
                 Ok(text) => Message::Info(text),
@@ -305,10 +302,11 @@ fn on_preview_ready(
     app: &mut App,
     request: PreviewRequest,
     result: Result<super::state::PreviewImage, String>,
-) {
+) -> Vec<Effect> {
     if app.preview.request.as_ref() != Some(&request) {
-        return;
+        return Vec::new();
     }
+    let neighbours = neighbour_requests(app, &request);
     match result {
         Ok(image) => {
             app.preview.error = None;
@@ -319,6 +317,35 @@ fn on_preview_ready(
             app.preview.error = Some(reason);
         }
     }
+    if neighbours.is_empty() {
+        Vec::new()
+    } else {
+        vec![Effect::Prefetch(neighbours)]
+    }
+}
+
+/// The pictures next to the selection, at the size and mode of the current preview: the next
+/// one first (people read downwards), then the previous one.
+fn neighbour_requests(app: &App, current: &PreviewRequest) -> Vec<PreviewRequest> {
+    let Some(offer) = app.offer.as_ref() else {
+        return Vec::new();
+    };
+    [current.index.checked_add(1), current.index.checked_sub(1)]
+        .into_iter()
+        .flatten()
+        .filter_map(|index| {
+            let row = offer.rows.get(index)?;
+            if matches!(row.state, RowState::Failed(_)) {
+                return None;
+            }
+            Some(PreviewRequest {
+                index,
+                url: row.picture.url.clone(),
+                scroll: 0,
+                ..current.clone()
+            })
+        })
+        .collect()
 }
 
 fn run_command(app: &mut App, command: Command) -> Vec<Effect> {

@@ -107,7 +107,7 @@ fn draw_input(app: &App, frame: &mut Frame, area: Rect) {
         .text
         .chars()
         .take(app.input.cursor)
-        .map(|c| unicode_width(c))
+        .map(unicode_width)
         .sum();
     let room = usize::from(inner.width.saturating_sub(3));
     let shift = before_cursor.saturating_sub(room);

@@ -451,3 +451,31 @@ fn tiny_screens_ask_for_no_preview_and_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn a_shown_preview_prefetches_its_neighbours() {
+    let mut app = app();
+    open_offer(&mut app, 5);
+    let effects = update(&mut app, Action::Key(Key::Char('j')));
+    let request = previews(&effects)[0].clone();
+    let image = crate::tui::state::PreviewImage {
+        protocol: ratatui_image::protocol::Protocol::Halfblocks(Default::default()),
+        area: Rect::new(0, 0, 1, 1),
+        total_rows: 1,
+        truncated: false,
+    };
+    let effects = update(
+        &mut app,
+        Action::PreviewReady {
+            request,
+            result: Ok(image),
+        },
+    );
+    match effects.as_slice() {
+        [Effect::Prefetch(requests)] => {
+            let indexes: Vec<usize> = requests.iter().map(|r| r.index).collect();
+            assert_eq!(indexes, vec![2, 0], "next first, then previous");
+        }
+        other => panic!("expected a prefetch, got {other:?}"),
+    }
+}
