@@ -1,13 +1,25 @@
-//! The command line: `descview [ITEM]`, `get`, `show`, `mock-server`, and the options they
-//! share.
+//! The command line: `descview [ITEM]`, `get`, `show`, `mock-server`, `login`, `config`,
+//! `doctor`, ..., and the options they share.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use descview::config::{self, Overrides, Protocol};
+use descview::tmapi::AuthMode;
+
+/// `--version`: the crate's version and the commit it was built from ("unknown" when built
+/// without git, e.g. from a tarball).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("DESCVIEW_COMMIT"),
+    ")"
+);
 
 /// Browse the description pictures of 1688 offers in the terminal, through TMAPI's item_desc.
 #[derive(Debug, Parser)]
-#[command(name = "descview", version, about, long_about = None, after_help = EXAMPLES)]
+#[command(name = "descview", version = VERSION, about, long_about = None, after_help = EXAMPLES)]
 pub struct Cli {
     /// Options every command takes.
     #[command(flatten)]
@@ -27,7 +39,14 @@ Examples:
   descview --demo                         browse the embedded demo catalogue
   TMAPI_TOKEN=... descview 622619146604   open an offer with the real API
   descview get 622619146604 --demo --json
-  descview show https://detail.1688.com/offer/652702302959.html --demo --index 1";
+  descview show https://detail.1688.com/offer/652702302959.html --demo --index 1
+  descview login                          store your token (typed without echo)
+  descview config show                    every setting and where it comes from
+  descview doctor                         check the terminal, clipboard, token and API
+  descview completions bash > ~/.local/share/bash-completion/completions/descview
+
+Settings: flags win over environment variables, which win over the config file
+(`descview config path`). The token comes from TMAPI_TOKEN or `descview login`.";
 
 /// Options every command takes.
 #[derive(Debug, Args, Clone)]
@@ -37,18 +56,65 @@ pub struct Global {
     #[arg(long, global = true)]
     pub demo: bool,
 
-    /// The API base URL.
-    #[arg(long, global = true, env = "TMAPI_BASE", value_name = "URL")]
+    /// The API base URL [env: TMAPI_BASE] [default: http://api.tmapi.top].
+    #[arg(long, global = true, value_name = "URL")]
     pub api_base: Option<String>,
 
     /// Where the token goes: the `apiToken` query parameter (as documented) or an `apikey`
-    /// header (keeps it out of URLs and proxy logs).
-    #[arg(long, global = true, env = "TMAPI_AUTH", value_enum, default_value_t = AuthArg::Query)]
-    pub auth: AuthArg,
+    /// header (keeps it out of URLs and proxy logs) [env: TMAPI_AUTH] [default: query].
+    #[arg(long, global = true, value_enum)]
+    pub auth: Option<AuthArg>,
 
-    /// Force a picture protocol instead of asking the terminal.
+    /// Force a picture protocol instead of asking the terminal [env: DESCVIEW_PROTOCOL].
     #[arg(long, global = true, value_enum, value_name = "PROTOCOL")]
     pub protocol: Option<ProtocolArg>,
+
+    /// Where saved pictures go [env: DESCVIEW_DOWNLOAD_DIR] [default: your Downloads folder].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub download_dir: Option<PathBuf>,
+
+    /// Memory for decoded pictures, e.g. 512MB [env: DESCVIEW_CACHE_SIZE] [default: 256MB].
+    #[arg(long, global = true, value_name = "SIZE", value_parser = config::parse_size)]
+    pub cache_size: Option<usize>,
+
+    /// The most bytes copied through the terminal (OSC 52); longer text goes to the system
+    /// clipboard or a file [env: DESCVIEW_OSC52_LIMIT] [default: 74000].
+    #[arg(long, global = true, value_name = "BYTES", value_parser = config::parse_size)]
+    pub osc52_limit: Option<usize>,
+
+    /// The log file; RUST_LOG sets what is logged [env: DESCVIEW_LOG_FILE] [default:
+    /// descview.log in the state directory].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+
+    /// No colours in the browser (also NO_COLOR=1).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+impl Global {
+    /// The settings given as flags, which win over the environment and the config file.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            api_base: self.api_base.clone(),
+            auth: self.auth.map(|auth| match auth {
+                AuthArg::Query => AuthMode::Query,
+                AuthArg::Header => AuthMode::Header,
+            }),
+            download_dir: self.download_dir.clone(),
+            cache_size: self.cache_size,
+            protocol: self.protocol.map(|protocol| match protocol {
+                ProtocolArg::Auto => Protocol::Auto,
+                ProtocolArg::Halfblocks => Protocol::Halfblocks,
+                ProtocolArg::Sixel => Protocol::Sixel,
+                ProtocolArg::Kitty => Protocol::Kitty,
+                ProtocolArg::Iterm2 => Protocol::Iterm2,
+            }),
+            osc52_limit: self.osc52_limit,
+            log_file: self.log_file.clone(),
+            no_color: self.no_color,
+        }
+    }
 }
 
 /// `--auth`.
@@ -63,6 +129,8 @@ pub enum AuthArg {
 /// `--protocol`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProtocolArg {
+    /// Ask the terminal; half-blocks when it does not answer.
+    Auto,
     /// Unicode half blocks with true colour; works everywhere.
     Halfblocks,
     /// Sixel graphics.
@@ -101,4 +169,40 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:8686")]
         addr: SocketAddr,
     },
+    /// Store your TMAPI token (from standard input, or typed at a prompt that does not echo)
+    /// in the config directory, readable only by you.
+    Login {
+        /// Store the token without checking it. The check is one billed item_desc call.
+        #[arg(long)]
+        no_check: bool,
+    },
+    /// Remove the stored token.
+    Logout,
+    /// Show where the config file is, or every setting and where it comes from.
+    Config {
+        /// What to show.
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Check the terminal, the clipboard, the paths, the token and whether the API answers
+    /// (without a billed call).
+    Doctor,
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+/// `descview config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the config file's path.
+    Path,
+    /// Print the settings in force, each with where it comes from (the token only as set or
+    /// not set).
+    Show,
 }

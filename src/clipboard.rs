@@ -166,6 +166,41 @@ mod tests {
         assert!(!message.contains("verified"), "{message}");
     }
 
+    /// Handed case T4: 60 URLs of about 90 characters go by OSC 52 whole; a 100 KB HTML is
+    /// too long for it and lands in a file whose path the message shows, whole.
+    #[test]
+    fn t4_copying_more_than_a_terminal_accepts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut clipboard = Clipboard::osc52_only(DEFAULT_OSC52_LIMIT, dir.path().to_path_buf());
+
+        let urls: Vec<String> = (0..60)
+            .map(|i| format!("https://cbu01.alicdn.com/img/ibank/O1CN01abcdefghijklmnopqrstu{i:03}_!!2215083926471-0-cib.jpg"))
+            .collect();
+        let all = urls.join("\n");
+        let report = clipboard.copy(&all);
+        let sequence = report.osc52.clone().expect("small enough for OSC 52");
+        let payload = sequence
+            .strip_prefix("\x1b]52;c;")
+            .and_then(|s| s.strip_suffix('\x07'))
+            .unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .unwrap();
+        assert_eq!(String::from_utf8(decoded).unwrap(), all, "nothing cut");
+
+        let html = "<p><img src=\"https://cbu01.alicdn.com/x.jpg\"></p>".repeat(100_000 / 45);
+        let report = clipboard.copy(&html);
+        assert_eq!(
+            report.osc52, None,
+            "not sent where a terminal would drop or cut it"
+        );
+        let path = report.file.clone().expect("offered as a file");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), html);
+        let message = report.describe("the description HTML").unwrap();
+        assert!(message.contains("too long for OSC 52"), "{message}");
+        assert!(message.contains(&path.display().to_string()), "{message}");
+    }
+
     #[test]
     fn long_text_is_written_to_a_file_not_cut() {
         let dir = tempfile::tempdir().unwrap();

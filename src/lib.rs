@@ -9,13 +9,19 @@
 
 pub mod cache;
 pub mod clipboard;
+pub mod config;
 pub mod description;
+pub mod doctor;
+pub mod download;
 pub mod html_format;
 pub mod item_id;
+pub mod logging;
+pub mod login;
 pub mod media;
 pub mod mock;
 pub mod output;
 pub mod session;
+pub mod store;
 pub mod text;
 pub mod tmapi;
 pub mod tui;

@@ -3,22 +3,22 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod commands;
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use descview::config::{Protocol, Settings};
 use descview::description;
 use descview::item_id::ItemId;
 use descview::mock;
 use descview::output::{self, GetJson, ShowProtocol};
-use descview::session::{Session, SessionConfig};
+use descview::session::Session;
 use descview::text;
-use descview::tmapi::AuthMode;
 use descview::tui;
-use ratatui_image::picker::ProtocolType;
 
-use cli::{AuthArg, Cli, Command, Global, ProtocolArg};
+use cli::{Cli, Command, ConfigCommand};
 
 /// A failure and the exit status it gets.
 enum Failure {
@@ -66,30 +66,41 @@ fn report(failure: Failure) -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
-    match cli.command {
-        None => browse(&cli.global, cli.item.as_deref()).await,
-        Some(_) if cli.item.is_some() => Err(Failure::Usage(
+    if cli.command.is_some() && cli.item.is_some() {
+        return Err(Failure::Usage(
             "give the offer after the command, e.g. `descview get 622619146604`".to_string(),
-        )),
-        Some(Command::Get { item, json }) => get(&cli.global, &item, json).await,
+        ));
+    }
+    let global = &cli.global;
+    let demo = global.demo;
+    match cli.command {
+        None => browse(&commands::settings(global)?, demo, cli.item.as_deref()).await,
+        Some(Command::Get { item, json }) => {
+            get(&commands::settings(global)?, demo, &item, json).await
+        }
         Some(Command::Show {
             target,
             index,
             width,
-        }) => show(&cli.global, &target, index, width).await,
-        Some(Command::MockServer { addr }) => mock_server(addr).await,
-    }
-}
-
-fn session_config(global: &Global) -> SessionConfig {
-    SessionConfig {
-        demo: global.demo,
-        api_base: global.api_base.clone(),
-        token: std::env::var("TMAPI_TOKEN").ok(),
-        auth: match global.auth {
-            AuthArg::Query => AuthMode::Query,
-            AuthArg::Header => AuthMode::Header,
-        },
+        }) => show(&commands::settings(global)?, demo, &target, index, width).await,
+        Some(Command::MockServer { addr }) => {
+            commands::settings(global)?;
+            mock_server(addr).await
+        }
+        Some(Command::Login { no_check }) => {
+            commands::login(&commands::settings(global)?, demo, no_check).await
+        }
+        Some(Command::Config {
+            command: ConfigCommand::Show,
+        }) => commands::config_show(&commands::settings(global)?),
+        // These work whatever the config file holds: they help to fix it.
+        Some(Command::Config {
+            command: ConfigCommand::Path,
+        }) => commands::config_path(),
+        Some(Command::Logout) => commands::logout(),
+        Some(Command::Doctor) => commands::doctor(global).await,
+        Some(Command::Completions { shell }) => commands::completions(shell),
+        Some(Command::Man) => commands::man(),
     }
 }
 
@@ -98,7 +109,7 @@ fn parse_item(text: &str) -> Result<ItemId, Failure> {
         .map_err(|e| Failure::Usage(e.to_string()))
 }
 
-async fn browse(global: &Global, item: Option<&str>) -> Result<(), Failure> {
+async fn browse(settings: &Settings, demo: bool, item: Option<&str>) -> Result<(), Failure> {
     use std::io::IsTerminal;
 
     let item = item.map(parse_item).transpose()?;
@@ -107,7 +118,7 @@ async fn browse(global: &Global, item: Option<&str>) -> Result<(), Failure> {
             "the browser needs a terminal; for scripts use `descview get ITEM`".to_string(),
         ));
     }
-    let session = Session::open(&session_config(global)).await?;
+    let session = Session::open(&settings.session_config(demo)).await?;
     let start = tui::state::StartInfo {
         demo_offers: session.demo_offers.clone(),
         api_host: session.api_host(),
@@ -116,14 +127,9 @@ async fn browse(global: &Global, item: Option<&str>) -> Result<(), Failure> {
     let options = tui::Options {
         start,
         item,
-        protocol: global.protocol.map(|p| match p {
-            ProtocolArg::Halfblocks => ProtocolType::Halfblocks,
-            ProtocolArg::Sixel => ProtocolType::Sixel,
-            ProtocolArg::Kitty => ProtocolType::Kitty,
-            ProtocolArg::Iterm2 => ProtocolType::Iterm2,
-        }),
-        osc52_limit: descview::clipboard::DEFAULT_OSC52_LIMIT,
-        cache_bytes: 256 << 20,
+        protocol: settings.protocol.value.forced(),
+        osc52_limit: settings.osc52_limit.value,
+        cache_bytes: settings.cache_size.value,
     };
     let services = tui::Services {
         client: session.client.clone(),
@@ -134,9 +140,9 @@ async fn browse(global: &Global, item: Option<&str>) -> Result<(), Failure> {
         .map_err(|e| Failure::Other(e.to_string()))
 }
 
-async fn get(global: &Global, item: &str, json: bool) -> Result<(), Failure> {
+async fn get(settings: &Settings, demo: bool, item: &str, json: bool) -> Result<(), Failure> {
     let item = parse_item(item)?;
-    let session = Session::open(&session_config(global)).await?;
+    let session = Session::open(&settings.session_config(demo)).await?;
     let desc = session.client.item_desc(&item).await?;
     let description = description::extract(&desc.detail_imgs, &desc.detail_html);
 
@@ -162,13 +168,14 @@ async fn get(global: &Global, item: &str, json: bool) -> Result<(), Failure> {
 }
 
 async fn show(
-    global: &Global,
+    settings: &Settings,
+    demo: bool,
     target: &str,
     index: Option<usize>,
     width: Option<u16>,
 ) -> Result<(), Failure> {
     let cols = width.unwrap_or_else(|| crossterm::terminal::size().map(|(w, _)| w).unwrap_or(80));
-    let protocol = show_protocol(global.protocol);
+    let protocol = show_protocol(settings.protocol.value);
 
     // A file on disk needs no session at all.
     let path = std::path::Path::new(target);
@@ -177,7 +184,7 @@ async fn show(
         return output::print_picture(&bytes, cols, protocol).map_err(Failure::Other);
     }
 
-    let session = Session::open(&session_config(global)).await?;
+    let session = Session::open(&settings.session_config(demo)).await?;
     let is_offer = target.parse::<ItemId>();
     let urls: Vec<String> = match (is_offer, target.starts_with("http")) {
         (Ok(item), _) => {
@@ -233,16 +240,16 @@ async fn show(
     Ok(())
 }
 
-fn show_protocol(forced: Option<ProtocolArg>) -> ShowProtocol {
+fn show_protocol(protocol: Protocol) -> ShowProtocol {
     use std::io::IsTerminal;
-    match forced {
-        Some(ProtocolArg::Kitty) => ShowProtocol::Kitty,
-        Some(ProtocolArg::Iterm2) => ShowProtocol::Iterm2,
-        Some(ProtocolArg::Halfblocks | ProtocolArg::Sixel) => ShowProtocol::Halfblocks,
+    match protocol {
+        Protocol::Kitty => ShowProtocol::Kitty,
+        Protocol::Iterm2 => ShowProtocol::Iterm2,
+        Protocol::Halfblocks | Protocol::Sixel => ShowProtocol::Halfblocks,
         // viuer asks the terminal about kitty and iTerm2; into a pipe that query would end
         // up in the output, so only ask a terminal.
-        None if std::io::stdout().is_terminal() => ShowProtocol::Detect,
-        None => ShowProtocol::Halfblocks,
+        Protocol::Auto if std::io::stdout().is_terminal() => ShowProtocol::Detect,
+        Protocol::Auto => ShowProtocol::Halfblocks,
     }
 }
 

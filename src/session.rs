@@ -4,13 +4,18 @@
 //! With the demo, the client and the fetcher run exactly the code of real use; only their
 //! base URLs point at 127.0.0.1, and the URLs that the user sees and copies stay the
 //! catalogue's real-looking alicdn ones.
+//!
+//! A session may carry the local store ([`Session::open_store`]); [`Session::item_desc`] then
+//! answers an offer the store holds without an API call, and keeps every new answer.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
 use url::Url;
 
+use crate::item_id::ItemId;
 use crate::media::{FetchConfig, Fetcher};
 use crate::mock::{self, Catalogue, MockHandle, MockOptions};
+use crate::store::{self, Answer, AnswerError, Location, Policy, Store, StoreError};
 use crate::tmapi::{self, AuthMode, Client, ClientConfig, Token};
 
 /// Where the session's answers come from.
@@ -51,6 +56,8 @@ pub struct Session {
     pub demo_offers: Option<Vec<(String, String)>>,
     /// Keeps the demo's stand-in running for the session's life.
     pub mock: Option<MockHandle>,
+    /// The local store, once [`Session::open_store`] opened it.
+    pub store: Option<Store>,
 }
 
 impl Session {
@@ -83,6 +90,7 @@ impl Session {
             fetcher,
             demo_offers: None,
             mock: None,
+            store: None,
         })
     }
 
@@ -109,6 +117,7 @@ impl Session {
             fetcher,
             demo_offers: Some(demo_offers),
             mock: Some(mock),
+            store: None,
         })
     }
 
@@ -123,6 +132,28 @@ impl Session {
             .host_str()
             .unwrap_or("the API")
             .to_string()
+    }
+
+    /// Opens the local store at `location` for this session.
+    pub fn open_store(&mut self, location: &Location) -> Result<(), StoreError> {
+        self.store = Some(Store::open(location)?);
+        Ok(())
+    }
+
+    /// The key this session's answers are kept under in the store: the demo's own scope, or
+    /// the API base without query or user information.
+    pub fn scope(&self) -> String {
+        if self.mock.is_some() {
+            return store::DEMO_SCOPE.to_string();
+        }
+        store::scope_for_base(&self.client.config().base)
+    }
+
+    /// The description of `item`: from the store when it holds the offer (no API call),
+    /// otherwise from one API call whose answer is then kept; see [`store::answers`].
+    pub async fn item_desc(&self, item: &ItemId, policy: Policy) -> Result<Answer, AnswerError> {
+        let scope = self.scope();
+        store::answers::get_or_fetch(self.store.as_ref(), &self.client, &scope, item, policy).await
     }
 
     /// A token is configured (always true with the demo).

@@ -10,7 +10,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use descview::media::{
-    decode, resize_to_fit, Decoded, FetchConfig, FetchStage, Fetched, Fetcher, Format, MediaError,
+    self, decode, resize_to_fit, Decoded, FetchConfig, FetchStage, Fetched, Fetcher, Format,
+    MediaError,
 };
 use descview::mock::{self, Catalogue, MockHandle, MockOptions};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
@@ -161,10 +162,12 @@ async fn p2_a_header_that_lies() {
 // ---------------------------------------------------------------------------------------------
 // P3
 
-/// Pane sizes in cells, from the smallest the layout allows to a usual one.
-const PANES: [(u32, u32); 5] = [(4, 2), (8, 4), (12, 6), (20, 8), (30, 12)];
-/// Cell sizes in pixels: half-block rendering (2x4 per cell) and a typical font.
+/// Cell sizes in pixels: half-block rendering (2x4 per cell, so a 4x2-cell pane is 8x8
+/// pixels) and a typical font under kitty or sixel.
 const CELLS: [(u32, u32); 2] = [(2, 4), (10, 20)];
+/// The smallest pane the layout allows and a usual one, in cells.
+const SMALLEST_PANE: (u32, u32) = (4, 2);
+const USUAL_PANE: (u32, u32) = (30, 12);
 
 fn assert_fits(full: (u32, u32), fitted: (u32, u32), bounds: (u32, u32), what: &str) {
     let (width, height) = fitted;
@@ -222,24 +225,37 @@ async fn p3_long_description_pictures_are_normal() {
     let cdn = serve(&served).await;
 
     for ((url, _), full) in pictures.iter().zip(sizes) {
-        let (_, decoded) = cdn.fetch_decoded(url, None).await;
+        // Full size: the limits against bombs let these through.
+        let (fetched, decoded) = cdn.fetch_decoded(url, None).await;
         let decoded = decoded.unwrap_or_else(|error| panic!("{url}: {error}"));
         assert_eq!((decoded.width, decoded.height), full);
-        assert!(!decoded.truncated);
+        assert_eq!(
+            (decoded.image.width(), decoded.image.height()),
+            full,
+            "{url}"
+        );
+        assert!(!decoded.truncated && !decoded.scaled);
 
-        for (columns, rows) in PANES {
-            for (cell_width, cell_height) in CELLS {
+        for (cell_width, cell_height) in CELLS {
+            // Every pane size from the smallest to the usual one: the computed fit.
+            for columns in SMALLEST_PANE.0..=USUAL_PANE.0 {
+                for rows in SMALLEST_PANE.1..=USUAL_PANE.1 {
+                    let bounds = (columns * cell_width, rows * cell_height);
+                    let fitted = media::fit_size(full.0, full.1, bounds.0, bounds.1);
+                    let what = format!("{full:?} in {columns}x{rows} cells");
+                    assert_fits(full, fitted, bounds, &what);
+                }
+            }
+
+            // The two extremes for real, the way the browser asks: decode for the box, then
+            // fit what came out.
+            for (columns, rows) in [SMALLEST_PANE, USUAL_PANE] {
                 let bounds = (columns * cell_width, rows * cell_height);
                 let what =
                     format!("{full:?} in {columns}x{rows} cells of {cell_width}x{cell_height}");
-
-                let fitted = resize_to_fit(&decoded.image, bounds.0, bounds.1);
-                assert_fits(full, (fitted.width(), fitted.height()), bounds, &what);
-
-                // The way the browser asks: decode for the box, then fit what came out.
-                let small = decode(&cdn.fetch(url).await.unwrap().bytes, Some(bounds)).unwrap();
-                assert_eq!((small.width, small.height), full);
-                let fitted = resize_to_fit(&small.image, bounds.0, bounds.1);
+                let boxed = decode(&fetched.bytes, Some(bounds)).unwrap();
+                assert_eq!((boxed.width, boxed.height), full);
+                let fitted = resize_to_fit(&boxed.image, bounds.0, bounds.1);
                 assert_fits(full, (fitted.width(), fitted.height()), bounds, &what);
             }
         }

@@ -8,9 +8,16 @@
 //! --demo`, `descview mock-server`, the tests and the benchmarks all use it, so they run the
 //! same client code as real use and send nothing off the machine.
 //!
+//! For tests it can also misbehave on purpose ([`Fault`], [`MockOptions::with_faults`]): be
+//! slow, stall, trickle or cut a body short, answer a sequence of statuses with `Retry-After`,
+//! turn away calls beyond a concurrency limit as the API documents, redirect, or compress
+//! unasked. Requests are counted on the server side ([`MockHandle::requests`],
+//! [`MockHandle::peak_in_flight`]), so tests assert what was actually sent.
+//!
 //! The stand-in never logs, stores or echoes the token it is given or sent.
 
 mod catalogue;
+mod faults;
 mod server;
 
 use std::fmt;
@@ -24,6 +31,7 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 pub use catalogue::{embedded_assets_len, Catalogue, CatalogueError, Offer, OfferAnswer};
+pub use faults::{Fault, FaultTarget};
 
 /// The token the demo uses; it unlocks nothing but the local stand-in.
 pub const DEMO_TOKEN: &str = "descview-demo-token";
@@ -36,12 +44,23 @@ pub const DEMO_TOKEN: &str = "descview-demo-token";
 pub struct MockOptions {
     /// The token that `item_desc` accepts; anything else is answered as an auth failure.
     pub token: String,
+    /// Faults to put on, each sequence for its target (see [`Fault`]); the first sequence
+    /// whose target matches a request applies, a specific offer or picture before `Any*`.
+    pub faults: Vec<(FaultTarget, Vec<Fault>)>,
+    /// The most `item_desc` calls handled at once; further calls are answered 503 with the
+    /// API's message for it, as the API documents. `None`: no limit.
+    pub max_concurrent_calls: Option<usize>,
+    /// The `Retry-After` (seconds) sent with the concurrency limit's 503, if any.
+    pub busy_retry_after: Option<u64>,
 }
 
 impl Default for MockOptions {
     fn default() -> Self {
         MockOptions {
             token: DEMO_TOKEN.to_string(),
+            faults: Vec::new(),
+            max_concurrent_calls: None,
+            busy_retry_after: None,
         }
     }
 }
@@ -52,6 +71,21 @@ impl MockOptions {
         self.token = token.into();
         self
     }
+
+    /// The same options with a sequence of faults for `target`: the first request for an
+    /// offer or picture gets the first fault, and so on; the last one repeats.
+    pub fn with_faults(mut self, target: FaultTarget, faults: impl Into<Vec<Fault>>) -> Self {
+        self.faults.push((target, faults.into()));
+        self
+    }
+
+    /// The same options with a limit on concurrent `item_desc` calls, beyond which calls are
+    /// answered 503, with `Retry-After` when `retry_after` (seconds) is given.
+    pub fn with_concurrency_limit(mut self, calls: usize, retry_after: Option<u64>) -> Self {
+        self.max_concurrent_calls = Some(calls);
+        self.busy_retry_after = retry_after;
+        self
+    }
 }
 
 impl fmt::Debug for MockOptions {
@@ -60,6 +94,9 @@ impl fmt::Debug for MockOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MockOptions")
             .field("token", &"***")
+            .field("faults", &self.faults)
+            .field("max_concurrent_calls", &self.max_concurrent_calls)
+            .field("busy_retry_after", &self.busy_retry_after)
             .finish()
     }
 }
@@ -89,7 +126,7 @@ pub async fn start(
     let api_base = base_url(addr, "/")?;
     let cdn_base = base_url(addr, server::CDN_PREFIX)?;
 
-    let state = Arc::new(server::ServerState::new(catalogue, options.token));
+    let state = Arc::new(server::ServerState::new(catalogue, options));
     let router = server::router(Arc::clone(&state));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -145,6 +182,12 @@ impl MockHandle {
         self.state.requests(path_prefix)
     }
 
+    /// The most requests whose path starts with `path_prefix` that the server was handling
+    /// at the same time, from a request's arrival until its answer's head was ready.
+    pub fn peak_in_flight(&self, path_prefix: &str) -> usize {
+        self.state.peak_in_flight(path_prefix)
+    }
+
     /// Stops the server and waits until it has closed its connections.
     pub async fn shutdown(mut self) {
         self.signal_stop();
@@ -156,6 +199,8 @@ impl MockHandle {
     }
 
     fn signal_stop(&mut self) {
+        // Stalled answers end first, or the graceful shutdown would wait for them forever.
+        self.state.stop();
         if let Some(stop) = self.stop.take() {
             // The server may have ended already; then there is nothing left to stop.
             let _ = stop.send(());

@@ -1,10 +1,12 @@
-//! The stand-in's HTTP side: the `item_desc` endpoint, the picture CDN, and request counting.
+//! The stand-in's HTTP side: the `item_desc` endpoint, the picture CDN, request counting,
+//! the concurrency limit, and where the configured faults are put on.
 //!
 //! Owns the routes and the answers' exact shapes. It must never log, store or echo the token:
 //! requests are counted and logged by path only, and a path never carries the token (the
 //! token travels in the query or in a header).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::body::Bytes;
@@ -15,8 +17,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use tokio::sync::watch;
 
 use super::catalogue::{picture_key, Catalogue, OfferAnswer};
+use super::faults::{self, FaultBook};
+use super::MockOptions;
 
 /// The path of the description endpoint, as the API's documentation gives it.
 pub(crate) const ITEM_DESC_PATH: &str = "/1688/item_desc";
@@ -29,33 +34,141 @@ pub(crate) struct ServerState {
     catalogue: Catalogue,
     token: String,
     /// Requests seen, by path (never by query, which may hold the token).
-    requests: Mutex<HashMap<String, usize>>,
+    traffic: Mutex<Traffic>,
+    faults: FaultBook,
+    /// The most `item_desc` calls handled at once; more are answered 503.
+    call_limit: Option<usize>,
+    /// `Retry-After`, in seconds, sent with the 503 of the call limit.
+    busy_retry_after: Option<u64>,
+    calls_in_flight: AtomicUsize,
+    /// Turns true when the server is asked to stop, which ends stalled answers.
+    stopping: watch::Sender<bool>,
+}
+
+/// Every request's path, when it started and when its answer was ready.
+#[derive(Default)]
+struct Traffic {
+    /// Distinct paths, indexed by the numbers in `events`.
+    paths: Vec<String>,
+    ids: HashMap<String, usize>,
+    /// In order: a path's number, and whether a request for it started (or finished).
+    events: Vec<(usize, bool)>,
+}
+
+impl Traffic {
+    fn id(&mut self, path: &str) -> usize {
+        if let Some(id) = self.ids.get(path) {
+            return *id;
+        }
+        let id = self.paths.len();
+        self.paths.push(path.to_string());
+        self.ids.insert(path.to_string(), id);
+        id
+    }
+
+    fn matches(&self, id: usize, path_prefix: &str) -> bool {
+        self.paths
+            .get(id)
+            .is_some_and(|path| path.starts_with(path_prefix))
+    }
 }
 
 impl ServerState {
-    pub(crate) fn new(catalogue: Catalogue, token: String) -> Self {
+    pub(crate) fn new(catalogue: Catalogue, options: MockOptions) -> Self {
         ServerState {
             catalogue,
-            token,
-            requests: Mutex::new(HashMap::new()),
+            token: options.token,
+            traffic: Mutex::new(Traffic::default()),
+            faults: FaultBook::new(options.faults),
+            call_limit: options.max_concurrent_calls,
+            busy_retry_after: options.busy_retry_after,
+            calls_in_flight: AtomicUsize::new(0),
+            stopping: watch::Sender::new(false),
         }
     }
 
     /// How many requests arrived whose path starts with `path_prefix`.
     pub(crate) fn requests(&self, path_prefix: &str) -> usize {
-        // A panic while the lock was held cannot leave the counts inconsistent (each update
-        // is one increment), so a poisoned lock is still safe to read.
-        let requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
-        requests
+        let traffic = self.traffic();
+        traffic
+            .events
             .iter()
-            .filter(|(path, _)| path.starts_with(path_prefix))
-            .map(|(_, count)| count)
-            .sum()
+            .filter(|(id, started)| *started && traffic.matches(*id, path_prefix))
+            .count()
     }
 
-    fn record(&self, path: &str) {
-        let mut requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
-        *requests.entry(path.to_string()).or_insert(0) += 1;
+    /// The most requests whose path starts with `path_prefix` that were being handled at
+    /// the same time (from arrival until the answer's head was ready).
+    pub(crate) fn peak_in_flight(&self, path_prefix: &str) -> usize {
+        let traffic = self.traffic();
+        let (mut now, mut peak) = (0usize, 0usize);
+        for (id, started) in &traffic.events {
+            if !traffic.matches(*id, path_prefix) {
+                continue;
+            }
+            if *started {
+                now += 1;
+                peak = peak.max(now);
+            } else {
+                now = now.saturating_sub(1);
+            }
+        }
+        peak
+    }
+
+    /// Ends stalls and trickles, so that the server can stop without waiting for them.
+    pub(crate) fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    fn traffic(&self) -> std::sync::MutexGuard<'_, Traffic> {
+        // A panic while the lock was held cannot leave the log inconsistent (each update is
+        // one push), so a poisoned lock is still safe to use.
+        self.traffic.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn record(self: &Arc<Self>, path: &str) -> InFlight {
+        let mut traffic = self.traffic();
+        let id = traffic.id(path);
+        traffic.events.push((id, true));
+        InFlight {
+            state: Arc::clone(self),
+            id,
+        }
+    }
+}
+
+/// A request being handled; dropping it (when the answer is ready, or when the client went
+/// away and the handler was dropped) records its end.
+struct InFlight {
+    state: Arc<ServerState>,
+    id: usize,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.state.traffic().events.push((self.id, false));
+    }
+}
+
+/// One of the `item_desc` calls that the call limit lets through at a time.
+struct CallSlot<'a>(&'a AtomicUsize);
+
+impl<'a> CallSlot<'a> {
+    /// A slot, or `None` when `limit` calls are being handled already.
+    fn take(in_flight: &'a AtomicUsize, limit: Option<usize>) -> Option<Self> {
+        let before = in_flight.fetch_add(1, Ordering::SeqCst);
+        let slot = CallSlot(in_flight);
+        match limit {
+            Some(limit) if before >= limit => None,
+            _ => Some(slot),
+        }
+    }
+}
+
+impl Drop for CallSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -74,7 +187,7 @@ async fn count_request(
     request: Request,
     next: Next,
 ) -> Response {
-    state.record(request.uri().path());
+    let _in_flight = state.record(request.uri().path());
     next.run(request).await
 }
 
@@ -108,14 +221,36 @@ async fn item_desc(
         return error_answer(422);
     };
 
-    let response = match state.catalogue.offer(&item_id).map(|offer| &offer.answer) {
+    // The API documents 503 for "concurrency limit exceeded": it counts the calls it is
+    // handling, whatever they are for, and turns away those beyond the account's limit.
+    let Some(_slot) = CallSlot::take(&state.calls_in_flight, state.call_limit) else {
+        tracing::debug!(%item_id, "item_desc refused: concurrency limit");
+        let mut busy = error_answer(503);
+        if let Some(seconds) = state.busy_retry_after {
+            busy.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        return busy;
+    };
+
+    let normal = match state.catalogue.offer(&item_id).map(|offer| &offer.answer) {
         Some(OfferAnswer::Body(body)) => (StatusCode::OK, Json(body.clone())).into_response(),
         Some(OfferAnswer::Status(status)) => error_answer(*status),
         // The API reports an offer it cannot fetch from 1688 (deleted, never existed) as a
         // failed retrieval, 417, rather than as a 404.
         None => error_answer(417),
     };
-    tracing::debug!(%item_id, status = response.status().as_u16(), "item_desc answered");
+    let fault = state.faults.for_offer(&item_id);
+    let faulty = !matches!(fault, faults::Fault::None);
+    let stopping = state.stopping.subscribe();
+    let response = faults::apply(
+        fault,
+        normal,
+        |status| error_answer(status.as_u16()),
+        stopping,
+    )
+    .await;
+    tracing::debug!(%item_id, status = response.status().as_u16(), faulty, "item_desc answered");
     response
 }
 
@@ -207,20 +342,32 @@ async fn cdn_picture(State(state): State<Arc<ServerState>>, uri: Uri) -> Respons
         .query()
         .map(|query| format!("?{query}"))
         .unwrap_or_default();
-    let candidates = ["https", "http"].into_iter().flat_map(|scheme| {
-        [
-            format!("{scheme}://{host}/{path}{query}"),
-            format!("{scheme}://{host}/{path}"),
-        ]
-    });
-    let found = candidates
+    let candidates: Vec<String> = ["https", "http"]
+        .into_iter()
+        .flat_map(|scheme| {
+            [
+                format!("{scheme}://{host}/{path}{query}"),
+                format!("{scheme}://{host}/{path}"),
+            ]
+        })
         .map(|url| picture_key(&url))
-        .find_map(|key| state.catalogue.picture(&key).cloned());
+        .collect();
+    let found = candidates
+        .iter()
+        .find_map(|key| state.catalogue.picture(key).cloned());
 
-    match found {
+    let normal = match found {
         Some(bytes) => picture_response(path, bytes),
         None => not_found().await,
-    }
+    };
+    let fault = state.faults.for_picture(&candidates);
+    let stopping = state.stopping.subscribe();
+    faults::apply(fault, normal, empty_answer, stopping).await
+}
+
+/// A picture host's error: the status alone.
+fn empty_answer(status: StatusCode) -> Response {
+    status.into_response()
 }
 
 fn picture_response(path: &str, bytes: Bytes) -> Response {

@@ -4,7 +4,9 @@
 //! `200` in HTTP while the body's `code` says otherwise (`"code": 439` with HTTP 200 is the
 //! 439 error). This module turns a body into an [`ItemDesc`], the body's own status, or a
 //! description of what is wrong with it together with its first characters, made safe for a
-//! terminal and stripped of the token. It never sees a URL.
+//! terminal and stripped of the token. It never sees a URL. It is public so that whatever
+//! reads an answer outside a call (a saved body, the fuzz targets under `fuzz/`) reads it
+//! exactly as the client does.
 
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -18,17 +20,22 @@ const EXCERPT_CHARS: usize = 120;
 
 /// What a body with a success status turned out to hold.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Reading {
+pub enum Reading {
     /// The description.
     Desc(ItemDesc),
-    /// A body whose `code` is not 200, with its `msg` made safe.
-    Status { code: u16, msg: Option<String> },
+    /// A body whose `code` is not 200.
+    Status {
+        /// The body's `code`.
+        code: u16,
+        /// Its `msg`, on one line, without the token, safe for a terminal.
+        msg: Option<String>,
+    },
     /// Something else.
     Unusable(AnswerProblem),
 }
 
-/// Reads a body that came with a success status.
-pub(crate) fn read_body(body: &str, token: Option<&str>) -> Reading {
+/// Reads a body that came with a success status; `token` is removed from any text kept.
+pub fn read_body(body: &str, token: Option<&str>) -> Reading {
     if body.trim().is_empty() {
         return Reading::Unusable(AnswerProblem::Empty);
     }
@@ -57,7 +64,7 @@ pub(crate) fn read_body(body: &str, token: Option<&str>) -> Reading {
 
 /// The `msg` of an error body that is JSON, for statuses the API does not document: proxies
 /// and frameworks put their reason in `msg`, `message` or `detail`.
-pub(crate) fn error_detail(body: &[u8], token: Option<&str>) -> Option<String> {
+pub fn error_detail(body: &[u8], token: Option<&str>) -> Option<String> {
     let Ok(Value::Object(envelope)) = serde_json::from_slice::<Value>(body) else {
         return None;
     };
@@ -70,23 +77,34 @@ pub(crate) fn error_detail(body: &[u8], token: Option<&str>) -> Option<String> {
 
 /// The first characters of a body, on one line, without the token, safe for a terminal, and
 /// marked with `…` when cut.
-pub(crate) fn excerpt(body: &[u8], token: Option<&str>) -> String {
-    // Take enough bytes for the shown characters (at most four bytes each) plus a whole token,
-    // so that a token starting inside the shown part is redacted before the text is cut.
-    let window = EXCERPT_CHARS * 4 + token.map_or(0, str::len);
-    let head = body.get(..window).unwrap_or(body);
-    let text = redact(&String::from_utf8_lossy(head), token);
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+pub fn excerpt(body: &[u8], token: Option<&str>) -> String {
+    // The whole body is redacted before anything is cut: whitespace runs shrink to one space,
+    // so the shown characters can come from any depth of the body, and a token that straddled
+    // the edge of a fixed window would be shown minus its last characters. This runs only on
+    // the error path, over a body already held in memory.
+    let text = redact(&String::from_utf8_lossy(body), token);
+    let enough = EXCERPT_CHARS + token.map_or(0, |token| token.chars().count()) + 1;
+    let collapsed: String = one_line(&text).take(enough).collect();
+    // Collapsing can join a token that had a whitespace run inside it; redact once more.
+    let collapsed = redact(&collapsed, token);
 
-    let mut chars = one_line.chars();
+    let mut chars = collapsed.chars();
     let shown: String = chars.by_ref().take(EXCERPT_CHARS).collect();
-    let cut = chars.next().is_some() || head.len() < body.len();
+    let cut = chars.next().is_some();
     let safe = crate::text::sanitize(&shown).into_owned();
     if cut {
         safe + "…"
     } else {
         safe
     }
+}
+
+/// The characters of `text` with every whitespace run turned into one space and none at
+/// either end, produced lazily so that a long body is never collapsed whole.
+fn one_line(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.split_whitespace()
+        .enumerate()
+        .flat_map(|(index, word)| (index > 0).then_some(' ').into_iter().chain(word.chars()))
 }
 
 /// A short text from the API (its `msg`), on one line, capped, safe, without the token.
@@ -269,6 +287,23 @@ mod tests {
         let mut straddling = "y".repeat(EXCERPT_CHARS - 5);
         straddling.push_str("SECRET-TOKEN-123 and more");
         let shown = excerpt(straddling.as_bytes(), token);
+        assert!(!shown.contains("SECRET"), "{shown}");
+    }
+
+    #[test]
+    fn excerpts_never_hold_a_token_pulled_in_by_collapsed_whitespace() {
+        // Whitespace runs shrink to one space, so text from far into the body can be shown;
+        // a token there must be redacted whole, not cut before it is recognised.
+        let token = "SECRET-TOKEN-123";
+        for padding in [" ", "\n", "\t", "\u{3000}"] {
+            for run in [400, 480, 485, 490, 2000] {
+                let body = format!("x{}{token} tail", padding.repeat(run));
+                let shown = excerpt(body.as_bytes(), Some(token));
+                assert!(!shown.contains("SECRET-TOKEN-12"), "{run}: {shown}");
+            }
+        }
+        let with_invalid_utf8 = [b"x".as_slice(), &[0xff; 500], token.as_bytes()].concat();
+        let shown = excerpt(&with_invalid_utf8, Some(token));
         assert!(!shown.contains("SECRET"), "{shown}");
     }
 

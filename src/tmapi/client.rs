@@ -26,6 +26,11 @@ const ANSWER_LIMIT: usize = 32 * 1024 * 1024;
 /// The most of an error answer read, to find its `msg`.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
+/// The least time worth giving a retry: less, and it would only time out, turning the
+/// failure the user should see (a 503, say) into a timeout. A loopback answer takes
+/// milliseconds; a real one rarely less than a few hundred.
+const MIN_ATTEMPT: Duration = Duration::from_millis(500);
+
 /// Sent with every request, so that the API's operators can tell who is calling.
 const USER_AGENT: &str = concat!("descview/", env!("CARGO_PKG_VERSION"));
 
@@ -54,6 +59,17 @@ impl From<ApiError> for Failure {
             retry_after: None,
         }
     }
+}
+
+/// The time one attempt may take, and the limit its timeout error names.
+#[derive(Clone, Copy)]
+struct AttemptLimit {
+    /// The attempt's own timeout: the per-request timeout, or what is left of the call's
+    /// deadline when that is less.
+    timeout: Duration,
+    /// The limit a user was held to when this ran out: the per-request timeout, or the whole
+    /// call's deadline when the attempt had only what was left of it.
+    reported: Duration,
 }
 
 /// Why a body could not be read whole.
@@ -119,11 +135,13 @@ impl Client {
             .ok_or(ApiError::NoToken)?;
 
         let policy = self.config.retry;
+        let call_started = Instant::now();
         let mut retries_done = 0;
         loop {
             let attempt = retries_done + 1;
+            let limit = self.attempt_limit(call_started.elapsed());
             let started = Instant::now();
-            let outcome = self.attempt(item, token, attempt).await;
+            let outcome = self.attempt(item, token, attempt, limit).await;
             let elapsed_ms = started.elapsed().as_millis();
 
             let failure = match outcome {
@@ -141,10 +159,34 @@ impl Client {
             }
 
             let delay = policy.delay(retries_done, failure.retry_after);
+            let left = self.config.deadline.saturating_sub(call_started.elapsed());
+            if left < delay.saturating_add(MIN_ATTEMPT) {
+                tracing::warn!(endpoint = ENDPOINT, %item, host = %self.host, attempt,
+                    elapsed_ms, error = %failure.error, left_ms = left.as_millis(),
+                    "call failed, no time left for a retry");
+                return Err(failure.error);
+            }
             tracing::warn!(endpoint = ENDPOINT, %item, host = %self.host, attempt, elapsed_ms,
                 error = %failure.error, retry_in_ms = delay.as_millis(), "call failed, retrying");
             tokio::time::sleep(delay).await;
             retries_done += 1;
+        }
+    }
+
+    /// How long the next attempt may take, `spent` into the call: the per-request timeout,
+    /// cut to what is left of the call's deadline.
+    fn attempt_limit(&self, spent: Duration) -> AttemptLimit {
+        let left = self.config.deadline.saturating_sub(spent);
+        if left < self.config.timeout {
+            AttemptLimit {
+                timeout: left,
+                reported: self.config.deadline,
+            }
+        } else {
+            AttemptLimit {
+                timeout: self.config.timeout,
+                reported: self.config.timeout,
+            }
         }
     }
 
@@ -154,12 +196,17 @@ impl Client {
         item: &ItemId,
         token: &Token,
         attempt: u32,
+        limit: AttemptLimit,
     ) -> Result<RawItemDesc, Failure> {
         let secret = Some(token.expose());
         let started = Instant::now();
-        let mut response =
-            self.request(item, token).send().await.map_err(|error| {
-                self.transport_error(error, item, secret, Stage::WaitingForAnswer)
+        let mut response = self
+            .request(item, token)
+            .timeout(limit.timeout)
+            .send()
+            .await
+            .map_err(|error| {
+                self.transport_error(error, item, secret, Stage::WaitingForAnswer, limit)
             })?;
 
         let status = response.status();
@@ -182,7 +229,7 @@ impl Client {
                 .await
                 .map_err(|fault| match fault {
                     BodyFault::TooLarge => self.too_large(item),
-                    BodyFault::Transport(error) => self.body_error(error, item, secret),
+                    BodyFault::Transport(error) => self.body_error(error, item, secret, limit),
                 })?;
         let text = String::from_utf8(body).map_err(|not_utf8| {
             self.unexpected_answer(item, AnswerProblem::NotJson, not_utf8.as_bytes(), secret)
@@ -294,6 +341,7 @@ impl Client {
         item: &ItemId,
         secret: Option<&str>,
         stage: Stage,
+        limit: AttemptLimit,
     ) -> ApiError {
         let error = error.without_url();
         let (item, host) = (item.clone(), self.host.clone());
@@ -318,7 +366,7 @@ impl Client {
                 item,
                 host,
                 stage,
-                after: self.config.timeout,
+                after: limit.reported,
             }
         } else {
             ApiError::Interrupted {
@@ -336,14 +384,20 @@ impl Client {
     /// I/O error of kind `InvalidData` (a bad gzip header) or `Other` (flate2's deflate
     /// error); a broken connection shows up as hyper's own error or an I/O error of a
     /// connection kind, never as those two.
-    fn body_error(&self, error: reqwest::Error, item: &ItemId, secret: Option<&str>) -> ApiError {
+    fn body_error(
+        &self,
+        error: reqwest::Error,
+        item: &ItemId,
+        secret: Option<&str>,
+        limit: AttemptLimit,
+    ) -> ApiError {
         let error = error.without_url();
         if error.is_timeout() {
             ApiError::Timeout {
                 item: item.clone(),
                 host: self.host.clone(),
                 stage: Stage::ReadingAnswer,
-                after: self.config.timeout,
+                after: limit.reported,
             }
         } else if matches!(
             io_error_kind(&error),
@@ -351,7 +405,7 @@ impl Client {
         ) {
             self.unexpected_answer(item, AnswerProblem::Undecodable, b"", secret)
         } else {
-            self.transport_error(error, item, secret, Stage::ReadingAnswer)
+            self.transport_error(error, item, secret, Stage::ReadingAnswer, limit)
         }
     }
 

@@ -11,7 +11,7 @@
 //! - [`error`]: [`ApiError`], one variant per situation a user can act on
 //! - [`retry`]: which failures are retried, and how long to wait
 
-mod answer;
+pub mod answer;
 mod client;
 mod error;
 mod retry;
@@ -30,8 +30,13 @@ pub const DEFAULT_BASE: &str = "http://api.tmapi.top";
 /// The endpoint's name, as errors and log lines name it.
 pub const ENDPOINT: &str = "item_desc";
 
-/// The limit for a whole call: the API asks clients to wait up to 60 seconds for an answer.
+/// The limit for one request: the API asks clients to wait up to 60 seconds for an answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The limit for one call, every attempt and the waits between them included. Those same 60
+/// seconds: three retries of a request that each wait the full minute would hold a user for
+/// four, so a retry gets only what is left of the first minute.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 
 /// The limit for opening a connection; a host that takes longer is down or unreachable.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -106,6 +111,10 @@ pub struct ClientConfig {
     pub auth: AuthMode,
     /// The limit for each request, from sending it to the last byte of the answer.
     pub timeout: Duration,
+    /// The limit for the whole call, retries and the waits before them included. An attempt
+    /// gets the per-request `timeout` or what is left of this, whichever is less, and no
+    /// retry starts without at least half a second left for it.
+    pub deadline: Duration,
     /// The limit for opening the connection.
     pub connect_timeout: Duration,
     /// When and how often to try again.
@@ -113,14 +122,16 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// A configuration with the defaults: token in the query, a 60 s timeout, a 10 s connect
-    /// timeout, and up to three retries starting around half a second.
+    /// A configuration with the defaults: token in the query, 60 s for the whole call and
+    /// for any one request in it, a 10 s connect timeout, and up to three retries starting
+    /// around half a second.
     pub fn new(base: url::Url, token: Option<Token>) -> Self {
         ClientConfig {
             base,
             token,
             auth: AuthMode::default(),
             timeout: DEFAULT_TIMEOUT,
+            deadline: DEFAULT_DEADLINE,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             retry: RetryPolicy::default(),
         }
@@ -146,6 +157,7 @@ mod tests {
     fn config_defaults_follow_the_api() {
         let config = ClientConfig::new(url::Url::parse(DEFAULT_BASE).unwrap(), None);
         assert_eq!(config.timeout, Duration::from_secs(60));
+        assert_eq!(config.deadline, Duration::from_secs(60));
         assert_eq!(config.connect_timeout, Duration::from_secs(10));
         assert_eq!(config.auth, AuthMode::Query);
         assert_eq!(config.retry.max_retries, 3);

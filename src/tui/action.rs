@@ -16,6 +16,8 @@ use super::state::{PictureMeta, PreviewImage, PreviewRequest};
 pub enum Action {
     /// A key, already reduced to what the browser needs to know.
     Key(Key),
+    /// A mouse click or wheel turn.
+    Mouse(Mouse),
     /// Text pasted into the terminal (bracketed paste).
     Paste(String),
     /// The terminal has a new size, in cells.
@@ -58,6 +60,28 @@ pub struct Loaded {
     pub desc: ItemDesc,
     /// Its pictures.
     pub description: Description,
+}
+
+/// A mouse event, reduced to what the browser uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mouse {
+    /// What happened.
+    pub kind: MouseKind,
+    /// The cell's column.
+    pub column: u16,
+    /// The cell's row.
+    pub row: u16,
+}
+
+/// The mouse events the browser reacts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseKind {
+    /// The left button went down.
+    Click,
+    /// The wheel turned away from the user.
+    WheelUp,
+    /// The wheel turned towards the user.
+    WheelDown,
 }
 
 /// A key press, with the modifiers that matter.

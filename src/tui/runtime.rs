@@ -11,7 +11,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{
+    Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent,
+    MouseEventKind,
+};
 use futures_util::StreamExt;
 use image::DynamicImage;
 use ratatui::backend::CrosstermBackend;
@@ -27,7 +30,7 @@ use crate::item_id::ItemId;
 use crate::media::{self, Fetched, Fetcher};
 use crate::tmapi::Client;
 
-use super::action::{Action, Effect, Key, Loaded};
+use super::action::{Action, Effect, Key, Loaded, Mouse, MouseKind};
 use super::preview::{self, CellGeometry};
 use super::state::{App, PictureMeta, PreviewImage, PreviewRequest, StartInfo};
 use super::{html_panel, terminal, update, view};
@@ -90,6 +93,8 @@ pub async fn run(services: Services, options: Options) -> anyhow::Result<()> {
         executor.run_all(effects);
     }
 
+    // A test hook: the terminal tests check that a panic restores the terminal first.
+    let panic_on_key = std::env::var_os("DESCVIEW_TEST_PANIC_ON_KEY").is_some();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     let mut signals = Signals::new()?;
@@ -98,7 +103,12 @@ pub async fn run(services: Services, options: Options) -> anyhow::Result<()> {
     while !app.quit {
         if dirty {
             if app.redraw {
-                term.clear()?;
+                // Not `Terminal::clear`: it asks the terminal for the cursor position, and a
+                // terminal that never answers would end the browser with an error.
+                use ratatui::backend::{Backend, ClearType};
+                term.backend_mut().clear_region(ClearType::All)?;
+                // Both buffers blank: the next frame is drawn in full.
+                term.swap_buffers();
                 app.redraw = false;
             }
             term.draw(|frame| view::view(&app, frame))?;
@@ -120,6 +130,9 @@ pub async fn run(services: Services, options: Options) -> anyhow::Result<()> {
             }
         };
         let Some(action) = action else { continue };
+        if panic_on_key && matches!(action, Action::Key(_)) {
+            panic!("test panic on a key (DESCVIEW_TEST_PANIC_ON_KEY)");
+        }
         app.clock = started.elapsed();
         let effects = update::update(&mut app, action);
         executor.run_all(effects);
@@ -173,9 +186,24 @@ pub fn translate(event: Event) -> Option<Action> {
     match event {
         Event::Key(key) => translate_key(key).map(Action::Key),
         Event::Paste(text) => Some(Action::Paste(text)),
+        Event::Mouse(mouse) => translate_mouse(mouse).map(Action::Mouse),
         Event::Resize(width, height) => Some(Action::Resize { width, height }),
         _ => None,
     }
+}
+
+fn translate_mouse(event: MouseEvent) -> Option<Mouse> {
+    let kind = match event.kind {
+        MouseEventKind::Down(MouseButton::Left) => MouseKind::Click,
+        MouseEventKind::ScrollUp => MouseKind::WheelUp,
+        MouseEventKind::ScrollDown => MouseKind::WheelDown,
+        _ => return None,
+    };
+    Some(Mouse {
+        kind,
+        column: event.column,
+        row: event.row,
+    })
 }
 
 fn translate_key(event: KeyEvent) -> Option<Key> {

@@ -7,7 +7,7 @@
 use crate::item_id::ItemId;
 use crate::text;
 
-use super::action::{Action, Effect, Key, Loaded};
+use super::action::{Action, Effect, Key, Loaded, Mouse, MouseKind};
 use super::keys::Command;
 use super::state::{App, FitMode, Focus, Loading, Message, Offer, PreviewRequest, Row, RowState};
 
@@ -18,6 +18,7 @@ const HTML_COLUMN_STEP: usize = 8;
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) => on_key(app, key),
+        Action::Mouse(mouse) => on_mouse(app, mouse),
         Action::Paste(text) => on_paste(app, &text),
         Action::Resize { width, height } => {
             app.screen = ratatui::layout::Rect::new(0, 0, width, height);
@@ -108,6 +109,85 @@ fn on_input_key(app: &mut App, key: Key) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+/// Rows the wheel scrolls the HTML and a filled-width preview per turn.
+const WHEEL_STEP: isize = 3;
+
+/// A click focuses the pane under the pointer (and selects the clicked picture); the wheel
+/// scrolls the pane under the pointer, whichever pane has the focus.
+fn on_mouse(app: &mut App, mouse: Mouse) -> Vec<Effect> {
+    let Some(areas) = app.areas() else {
+        return Vec::new();
+    };
+    let at = ratatui::layout::Position::new(mouse.column, mouse.row);
+    if app.help {
+        if mouse.kind == MouseKind::Click {
+            app.help = false;
+        }
+        return Vec::new();
+    }
+    let pane = if areas.input.contains(at) {
+        Focus::Input
+    } else if areas.list.contains(at) {
+        Focus::List
+    } else if areas.preview.contains(at) {
+        Focus::Preview
+    } else if areas.html.is_some_and(|html| html.contains(at)) {
+        Focus::Html
+    } else {
+        return Vec::new();
+    };
+    if app.offer.is_none() && pane != Focus::Input {
+        return Vec::new();
+    }
+
+    match mouse.kind {
+        MouseKind::Click => {
+            if pane == Focus::Input && app.focus != Focus::Input {
+                app.focus_before_input = app.focus;
+            }
+            app.focus = pane;
+            if pane == Focus::List {
+                return select_clicked_row(app, areas.list, mouse.row);
+            }
+            Vec::new()
+        }
+        MouseKind::WheelUp | MouseKind::WheelDown => {
+            let down = mouse.kind == MouseKind::WheelDown;
+            // The wheel acts on the pane under the pointer without taking the focus from
+            // where the keys go.
+            let focus = app.focus;
+            app.focus = pane;
+            let step = match pane {
+                Focus::Html => WHEEL_STEP,
+                Focus::Preview if app.fit == FitMode::Width => WHEEL_STEP,
+                _ => 1,
+            };
+            let effects = match pane {
+                Focus::Input => Vec::new(),
+                _ => move_by(app, if down { step } else { -step }),
+            };
+            app.focus = focus;
+            effects
+        }
+    }
+}
+
+fn select_clicked_row(app: &mut App, list: ratatui::layout::Rect, row: u16) -> Vec<Effect> {
+    let inner = super::layout::inner(list);
+    if row < inner.y || row >= inner.y + inner.height {
+        return Vec::new();
+    }
+    let Some(offer) = app.offer.as_ref() else {
+        return Vec::new();
+    };
+    let clicked = offer.list_offset + usize::from(row - inner.y);
+    if clicked >= offer.rows.len() {
+        return Vec::new();
+    }
+    let delta = clicked as isize - offer.selected as isize;
+    select_by(app, delta)
 }
 
 fn on_paste(app: &mut App, pasted: &str) -> Vec<Effect> {

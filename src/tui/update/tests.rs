@@ -479,3 +479,61 @@ fn a_shown_preview_prefetches_its_neighbours() {
         other => panic!("expected a prefetch, got {other:?}"),
     }
 }
+
+#[test]
+fn a_click_selects_the_picture_and_the_wheel_scrolls_the_pane_under_it() {
+    use crate::tui::action::{Mouse, MouseKind};
+    let mut app = app();
+    open_offer(&mut app, 10);
+    let areas = app.areas().unwrap();
+    let inner = crate::tui::layout::inner(areas.list);
+
+    let effects = update(
+        &mut app,
+        Action::Mouse(Mouse {
+            kind: MouseKind::Click,
+            column: inner.x + 2,
+            row: inner.y + 4,
+        }),
+    );
+    assert_eq!(app.offer.as_ref().unwrap().selected, 4);
+    assert_eq!(previews(&effects)[0].index, 4);
+
+    // A click below the last row selects nothing.
+    update(
+        &mut app,
+        Action::Mouse(Mouse {
+            kind: MouseKind::Click,
+            column: inner.x + 2,
+            row: inner.y + 30,
+        }),
+    );
+    assert_eq!(app.offer.as_ref().unwrap().selected, 4);
+
+    let generation = app.offer.as_ref().unwrap().generation;
+    let lines = (0..100)
+        .map(|i| ratatui::text::Line::raw(format!("<p>{i}</p>")))
+        .collect();
+    update(&mut app, Action::HtmlReady { generation, lines });
+    let html = areas.html.unwrap();
+    update(
+        &mut app,
+        Action::Mouse(Mouse {
+            kind: MouseKind::WheelDown,
+            column: html.x + 3,
+            row: html.y + 3,
+        }),
+    );
+    assert_eq!(app.offer.as_ref().unwrap().html_offset, 3);
+    assert_eq!(app.focus, Focus::List, "the wheel does not move the focus");
+
+    update(
+        &mut app,
+        Action::Mouse(Mouse {
+            kind: MouseKind::Click,
+            column: html.x + 3,
+            row: html.y + 3,
+        }),
+    );
+    assert_eq!(app.focus, Focus::Html);
+}
