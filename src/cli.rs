@@ -3,9 +3,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use descview::config::{self, Overrides, Protocol};
+use descview::store::Policy;
 use descview::tmapi::AuthMode;
 
 /// `--version`: the crate's version and the commit it was built from ("unknown" when built
@@ -40,6 +42,7 @@ Examples:
   TMAPI_TOKEN=... descview 622619146604   open an offer with the real API
   descview get 622619146604 --demo --json
   descview show https://detail.1688.com/offer/652702302959.html --demo --index 1
+  descview download --from offers.txt --out pictures   many offers, resumable
   descview login                          store your token (typed without echo)
   descview config show                    every setting and where it comes from
   descview doctor                         check the terminal, clipboard, token and API
@@ -90,9 +93,41 @@ pub struct Global {
     /// No colours in the browser (also NO_COLOR=1).
     #[arg(long, global = true)]
     pub no_color: bool,
+
+    /// The limit in seconds for one API call, retries included [default: 60, as the API
+    /// asks]. Hidden: for tests and for trying a flaky network.
+    #[arg(long, global = true, hide = true, value_name = "SECS", value_parser = parse_seconds)]
+    pub api_timeout: Option<Duration>,
+
+    /// Fetch offers again even when the local store holds them (one API call each).
+    #[arg(long, global = true, conflicts_with = "offline")]
+    pub refresh: bool,
+
+    /// Never call the API: use only the offers the local store holds, and say which are
+    /// missing.
+    #[arg(long, global = true)]
+    pub offline: bool,
+}
+
+/// A positive number of seconds, fractions allowed.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|seconds| *seconds > 0.0)
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+        .ok_or_else(|| format!("{text:?} is not a positive number of seconds"))
 }
 
 impl Global {
+    /// When the API may be called (`--refresh`, `--offline`).
+    pub fn policy(&self) -> Policy {
+        Policy {
+            refresh: self.refresh,
+            offline: self.offline,
+        }
+    }
+
     /// The settings given as flags, which win over the environment and the config file.
     pub fn overrides(&self) -> Overrides {
         Overrides {
@@ -113,6 +148,7 @@ impl Global {
             osc52_limit: self.osc52_limit,
             log_file: self.log_file.clone(),
             no_color: self.no_color,
+            api_timeout: self.api_timeout,
         }
     }
 }
@@ -163,11 +199,21 @@ pub enum Command {
         #[arg(long, value_name = "COLS")]
         width: Option<u16>,
     },
+    /// Save the pictures of many offers to `<out>/<item>/NN.<ext>`, with a manifest.jsonl;
+    /// a second run into the same folder fetches only what is missing.
+    Download(DownloadArgs),
     /// Run the local stand-in for TMAPI and the picture CDN with the demo catalogue.
     MockServer {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8686")]
         addr: SocketAddr,
+        /// Serve a made-up catalogue of OFFERSxPICTURES (e.g. 200x15) instead, for
+        /// benchmarks; needs a fixed port in --addr.
+        #[arg(long, value_name = "SHAPE", hide = true)]
+        bench_catalogue: Option<String>,
+        /// Answer every request this many milliseconds late, like a distant server.
+        #[arg(long, value_name = "MS", hide = true)]
+        latency_ms: Option<u64>,
     },
     /// Store your TMAPI token (from standard input, or typed at a prompt that does not echo)
     /// in the config directory, readable only by you.
@@ -195,6 +241,32 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+}
+
+/// `descview download ...`.
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// 1688 offer IDs or links.
+    #[arg(value_name = "ITEM")]
+    pub items: Vec<String>,
+    /// Read more offers from FILE, one ID or link per line (`-`: standard input); blank lines
+    /// and lines starting with # are skipped.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// The output folder [default: the download folder, see --download-dir].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write one zip per offer instead of a folder.
+    #[arg(long)]
+    pub zip: bool,
+    /// The most pictures fetched at once.
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// The most API calls at once (the API answers 503 beyond its concurrency limit).
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub api_jobs: u16,
 }
 
 /// `descview config ...`.

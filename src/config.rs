@@ -480,7 +480,12 @@ pub struct Overrides {
     pub log_file: Option<PathBuf>,
     /// `--no-color`.
     pub no_color: bool,
+    /// `--api-timeout`: the limit for one API call, retries included.
+    pub api_timeout: Option<std::time::Duration>,
 }
+
+/// The commands that the file's `[keys]` rebinds, each with its keys.
+pub type Rebound = Vec<(Command, Vec<Key>)>;
 
 /// Every setting in force, each with where it came from.
 #[derive(Debug, Clone)]
@@ -512,13 +517,16 @@ pub struct Settings {
     /// The key table in force: the defaults with the file's `[keys]` applied.
     pub keymap: Keymap,
     /// The commands that the file's `[keys]` rebinds, with their keys, in command order.
-    pub rebound: Vec<(Command, Vec<Key>)>,
+    pub rebound: Rebound,
     /// The colours in force (all off with `NO_COLOR` or `--no-color`).
     pub theme: Theme,
     /// The colour settings, each with its source.
     pub colors: Colors,
     /// What turned colours off, if anything did.
     pub colors_off: Option<Source>,
+    /// The limit for one API call, retries included (`--api-timeout`, a hidden flag); the
+    /// API's 60 s when `None`.
+    pub api_timeout: Option<std::time::Duration>,
 }
 
 impl Settings {
@@ -563,7 +571,7 @@ impl Settings {
         let api_base = layer.pick(
             flags.api_base.clone().map(|text| parse_base(&text)),
             ("--api-base", env::API_BASE, &values.api_base),
-            |text| parse_base(text),
+            parse_base,
             || Url::parse(tmapi::DEFAULT_BASE).map_err(|error| error.to_string()),
         )?;
         let auth = layer.pick(
@@ -663,6 +671,7 @@ impl Settings {
             theme,
             colors,
             colors_off,
+            api_timeout: flags.api_timeout,
         })
     }
 
@@ -674,6 +683,7 @@ impl Settings {
             api_base: Some(self.api_base.value.to_string()),
             token: self.token.as_ref().map(|token| token.expose().to_string()),
             auth: self.auth.value,
+            api_timeout: self.api_timeout,
         }
     }
 
@@ -1001,8 +1011,8 @@ impl ConfigFile {
     }
 
     /// The default key table with `[keys]` applied, and what was rebound.
-    fn keymap(&self) -> Result<(Keymap, Vec<(Command, Vec<Key>)>), ConfigError> {
-        let mut rebound: Vec<(Command, Vec<Key>)> = Vec::new();
+    fn keymap(&self) -> Result<(Keymap, Rebound), ConfigError> {
+        let mut rebound: Rebound = Vec::new();
         let mut owners: Vec<(Key, Command)> = Vec::new();
         for (name, list) in &self.values.keys {
             let command = Command::from_name(name.get_ref()).ok_or_else(|| {
@@ -1125,7 +1135,7 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 pub fn format_size(bytes: usize) -> String {
     const UNITS: [(usize, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (size, unit) in UNITS {
-        if bytes >= size && bytes % size == 0 {
+        if bytes >= size && bytes.is_multiple_of(size) {
             return format!("{} {unit}", bytes / size);
         }
     }

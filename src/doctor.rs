@@ -81,7 +81,7 @@ pub struct Report {
 }
 
 impl Report {
-    /// Whether any check failed.
+    /// How many checks failed.
     pub fn failed(&self) -> usize {
         self.checks
             .iter()
@@ -276,15 +276,15 @@ fn download_dir(settings: &Settings) -> Check {
         .advise(advice)
     } else {
         Check::new(
-            Status::Warn,
+            Status::Ok,
             "download dir",
             format!(
-                "{} does not exist ({})",
+                "{} ({}; created when the first picture is saved)",
                 dir.display(),
                 settings.download_dir.source
             ),
         )
-        .advise(format!("create it, or {advice}"))
+        .advise(advice)
     }
 }
 
@@ -465,5 +465,32 @@ fn colors(settings: &Settings) -> Check {
         }
         None => Check::new(Status::Ok, "colours", "on")
             .advise("set NO_COLOR=1 or pass --no-color to turn them off; change them in [colors]"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_line_has_the_status_the_topic_the_finding_and_the_advice() {
+        let report = Report {
+            checks: vec![
+                Check::new(Status::Ok, "token", "set (from TMAPI_TOKEN)").advise("run login"),
+                Check::new(Status::Fail, "api", "did not answer"),
+            ],
+        };
+        assert_eq!(
+            report.render(),
+            "ok    token         set (from TMAPI_TOKEN) → run login\n\
+             fail  api           did not answer\n"
+        );
+        assert_eq!(report.failed(), 1);
+    }
+
+    #[test]
+    fn a_base_is_shown_without_query_or_user() {
+        let url = Url::parse("https://user:pw@api.example/v1?apiToken=SECRET#x").unwrap();
+        assert_eq!(host_and_path(&url), "https://api.example/v1");
     }
 }

@@ -11,14 +11,16 @@ use std::process::ExitCode;
 use clap::Parser;
 use descview::config::{Protocol, Settings};
 use descview::description;
+use descview::download::{self, progress, synthetic, BatchContext, BatchOptions};
 use descview::item_id::ItemId;
 use descview::mock;
 use descview::output::{self, GetJson, ShowProtocol};
 use descview::session::Session;
+use descview::store::{self, Answer, Policy};
 use descview::text;
 use descview::tui;
 
-use cli::{Cli, Command, ConfigCommand};
+use cli::{Cli, Command, ConfigCommand, DownloadArgs};
 
 /// A failure and the exit status it gets.
 enum Failure {
@@ -76,16 +78,28 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         None => browse(&commands::settings(global)?, demo, cli.item.as_deref()).await,
         Some(Command::Get { item, json }) => {
-            get(&commands::settings(global)?, demo, &item, json).await
+            let policy = global.policy();
+            get(&commands::settings(global)?, demo, policy, &item, json).await
         }
         Some(Command::Show {
             target,
             index,
             width,
-        }) => show(&commands::settings(global)?, demo, &target, index, width).await,
-        Some(Command::MockServer { addr }) => {
+        }) => {
+            let settings = commands::settings(global)?;
+            show(&settings, demo, global.policy(), &target, index, width).await
+        }
+        Some(Command::Download(args)) => {
+            let settings = commands::settings(global)?;
+            download_offers(&settings, demo, global.policy(), args).await
+        }
+        Some(Command::MockServer {
+            addr,
+            bench_catalogue,
+            latency_ms,
+        }) => {
             commands::settings(global)?;
-            mock_server(addr).await
+            mock_server(addr, bench_catalogue.as_deref(), latency_ms).await
         }
         Some(Command::Login { no_check }) => {
             commands::login(&commands::settings(global)?, demo, no_check).await
@@ -118,7 +132,7 @@ async fn browse(settings: &Settings, demo: bool, item: Option<&str>) -> Result<(
             "the browser needs a terminal; for scripts use `descview get ITEM`".to_string(),
         ));
     }
-    let session = Session::open(&settings.session_config(demo)).await?;
+    let session = open_session(settings, demo).await?;
     let start = tui::state::StartInfo {
         demo_offers: session.demo_offers.clone(),
         api_host: session.api_host(),
@@ -130,6 +144,8 @@ async fn browse(settings: &Settings, demo: bool, item: Option<&str>) -> Result<(
         protocol: settings.protocol.value.forced(),
         osc52_limit: settings.osc52_limit.value,
         cache_bytes: settings.cache_size.value,
+        keymap: settings.keymap.clone(),
+        theme: settings.theme,
     };
     let services = tui::Services {
         client: session.client.clone(),
@@ -140,10 +156,51 @@ async fn browse(settings: &Settings, demo: bool, item: Option<&str>) -> Result<(
         .map_err(|e| Failure::Other(e.to_string()))
 }
 
-async fn get(settings: &Settings, demo: bool, item: &str, json: bool) -> Result<(), Failure> {
+/// Opens the session with its local store. A store that cannot be opened is reported and left
+/// out: the command still works, and each offer then costs an API call.
+async fn open_session(settings: &Settings, demo: bool) -> Result<Session, Failure> {
+    let mut session = Session::open(&settings.session_config(demo)).await?;
+    let location = store::Location::with_data_dir(settings.paths.data_dir.clone());
+    if let Err(error) = session.open_store(&location) {
+        eprintln!("descview: {}", text::sanitize(&error.to_string()));
+    }
+    Ok(session)
+}
+
+/// The offer's description through the store, noting its age on a terminal when it came from
+/// there, and recording the opening in the history.
+async fn open_offer(session: &Session, item: &ItemId, policy: Policy) -> Result<Answer, Failure> {
+    use std::io::IsTerminal;
+
+    let answer = session.item_desc(item, policy).await?;
+    if let (Some(age), true) = (answer.age(), std::io::stderr().is_terminal()) {
+        eprintln!(
+            "descview: offer {item} from the local store, fetched {} (--refresh fetches it again)",
+            store::describe_age(age)
+        );
+    }
+    if let Some(kept) = &session.store {
+        let count = description::extract(&answer.desc.detail_imgs, &answer.desc.detail_html)
+            .pictures
+            .len();
+        let label = store::label_for(&answer.desc, count);
+        if let Err(error) = kept.record_open(&session.scope(), item, count, &label) {
+            tracing::warn!(%error, "could not record the opening in the history");
+        }
+    }
+    Ok(answer)
+}
+
+async fn get(
+    settings: &Settings,
+    demo: bool,
+    policy: Policy,
+    item: &str,
+    json: bool,
+) -> Result<(), Failure> {
     let item = parse_item(item)?;
-    let session = Session::open(&settings.session_config(demo)).await?;
-    let desc = session.client.item_desc(&item).await?;
+    let session = open_session(settings, demo).await?;
+    let desc = open_offer(&session, &item, policy).await?.desc;
     let description = description::extract(&desc.detail_imgs, &desc.detail_html);
 
     let mut stdout = std::io::stdout().lock();
@@ -170,6 +227,7 @@ async fn get(settings: &Settings, demo: bool, item: &str, json: bool) -> Result<
 async fn show(
     settings: &Settings,
     demo: bool,
+    policy: Policy,
     target: &str,
     index: Option<usize>,
     width: Option<u16>,
@@ -184,11 +242,11 @@ async fn show(
         return output::print_picture(&bytes, cols, protocol).map_err(Failure::Other);
     }
 
-    let session = Session::open(&settings.session_config(demo)).await?;
+    let session = open_session(settings, demo).await?;
     let is_offer = target.parse::<ItemId>();
     let urls: Vec<String> = match (is_offer, target.starts_with("http")) {
         (Ok(item), _) => {
-            let desc = session.client.item_desc(&item).await?;
+            let desc = open_offer(&session, &item, policy).await?.desc;
             let pictures = description::extract(&desc.detail_imgs, &desc.detail_html).pictures;
             let urls: Vec<String> = pictures.into_iter().map(|p| p.url).collect();
             match index {
@@ -219,7 +277,8 @@ async fn show(
         if total > 1 {
             println!("{}/{} {}", n + 1, total, text::sanitize(url));
         }
-        let printed = match session.fetcher.fetch(url).await {
+        let printed = match store::fetch_cached(session.store.as_ref(), &session.fetcher, url).await
+        {
             Ok(fetched) => output::print_picture(&fetched.bytes, cols, protocol),
             Err(error) => Err(error.to_string()),
         };
@@ -253,13 +312,117 @@ fn show_protocol(protocol: Protocol) -> ShowProtocol {
     }
 }
 
-async fn mock_server(addr: std::net::SocketAddr) -> Result<(), Failure> {
-    let handle = mock::start(
-        addr,
-        mock::Catalogue::embedded(),
-        mock::MockOptions::default(),
-    )
-    .await?;
+/// `descview download`: the offers given and listed, into `--out` (or the download folder),
+/// with progress on stderr and a summary; exit status 1 when anything failed.
+async fn download_offers(
+    settings: &Settings,
+    demo: bool,
+    policy: Policy,
+    args: DownloadArgs,
+) -> Result<(), Failure> {
+    use std::io::{IsTerminal, Read};
+
+    let mut items = args
+        .items
+        .iter()
+        .map(|text| parse_item(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut rejected = 0;
+    if let Some(from) = &args.from {
+        let mut text = String::new();
+        let read = if from.as_os_str() == "-" {
+            std::io::stdin().read_to_string(&mut text).map(drop)
+        } else {
+            std::fs::read_to_string(from).map(|read| text = read)
+        };
+        read.map_err(|error| {
+            Failure::Usage(format!(
+                "could not read the offer list {}: {error}",
+                from.display()
+            ))
+        })?;
+        let (listed, bad) = download::parse_item_list(&text);
+        for (line, error) in &bad {
+            eprintln!("descview: {} line {line}: {error}", from.display());
+        }
+        rejected = bad.len();
+        items.extend(listed);
+    }
+    if items.is_empty() && rejected == 0 {
+        return Err(Failure::Usage(
+            "give the offers to download: IDs or links, or --from FILE (- reads standard input)"
+                .to_string(),
+        ));
+    }
+
+    let session = open_session(settings, demo).await?;
+    let mut options = BatchOptions::new(
+        args.out
+            .unwrap_or_else(|| settings.download_dir.value.clone()),
+    );
+    options.jobs = usize::from(args.jobs);
+    options.api_jobs = usize::from(args.api_jobs);
+    options.zip = args.zip;
+    options.policy = policy;
+    let context = BatchContext {
+        client: session.client.clone(),
+        fetcher: session.fetcher.clone(),
+        store: session.store.clone(),
+        scope: session.scope(),
+    };
+    let reporter = progress::Reporter::new(items.len(), std::io::stderr().is_terminal());
+    let summary = tokio::select! {
+        summary = download::run(&context, items, &options, reporter.sink()) => summary?,
+        _ = tokio::signal::ctrl_c() => {
+            reporter.finish();
+            return Err(Failure::Other(
+                "stopped; run the same command again to fetch what is missing".to_string(),
+            ));
+        }
+    };
+    reporter.finish();
+    eprintln!("{}", progress::summary_text(&summary));
+    if summary.failed() || rejected > 0 {
+        return Err(Failure::Other(format!(
+            "{} offers and {} pictures failed, {rejected} lines were not offers; run again to \
+             retry what failed",
+            summary.offers_failed, summary.pictures_failed
+        )));
+    }
+    Ok(())
+}
+
+/// `descview mock-server`: the demo catalogue, or a made-up one for benchmarks, optionally
+/// answering every request late.
+async fn mock_server(
+    addr: std::net::SocketAddr,
+    bench_catalogue: Option<&str>,
+    latency_ms: Option<u64>,
+) -> Result<(), Failure> {
+    let mut options = mock::MockOptions::default();
+    if let Some(ms) = latency_ms {
+        let late = [mock::Fault::Delay(std::time::Duration::from_millis(ms))];
+        options = options
+            .with_faults(mock::FaultTarget::AnyOffer, late.clone())
+            .with_faults(mock::FaultTarget::AnyPicture, late);
+    }
+    let catalogue = match bench_catalogue {
+        None => mock::Catalogue::embedded(),
+        Some(shape) => {
+            let (offers, pictures) = synthetic::parse_shape(shape).ok_or_else(|| {
+                Failure::Usage("--bench-catalogue takes OFFERSxPICTURES, e.g. 200x15".to_string())
+            })?;
+            if addr.port() == 0 {
+                return Err(Failure::Usage(
+                    "--bench-catalogue needs a fixed port in --addr: its answers name it"
+                        .to_string(),
+                ));
+            }
+            let cdn = url::Url::parse(&format!("http://{addr}/cdn/"))?;
+            synthetic::catalogue(offers, pictures, 64 * 1024, &cdn).catalogue
+        }
+    };
+    let handle = mock::start(addr, catalogue, options).await?;
     println!("descview mock-server listening on http://{}", handle.addr());
     println!(
         "  API:      {}1688/item_desc?item_id=ID&apiToken={}",

@@ -9,6 +9,7 @@
 //! answers an offer the store holds without an API call, and keeps every new answer.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use url::Url;
 
@@ -29,6 +30,9 @@ pub struct SessionConfig {
     pub token: Option<String>,
     /// Where the token goes in a request.
     pub auth: AuthMode,
+    /// The limit for one API call, retries included (`--api-timeout`); the API's 60 s when
+    /// `None`.
+    pub api_timeout: Option<Duration>,
 }
 
 /// Why a session could not start.
@@ -82,6 +86,9 @@ impl Session {
             .filter(|t| !t.expose().is_empty());
         let mut client_config = ClientConfig::new(base, token);
         client_config.auth = config.auth;
+        if let Some(limit) = config.api_timeout {
+            limit_call(&mut client_config, limit);
+        }
         let client = Client::new(client_config).map_err(|e| SessionError::Http(e.to_string()))?;
         let fetcher =
             Fetcher::new(FetchConfig::default()).map_err(|e| SessionError::Http(e.to_string()))?;
@@ -160,4 +167,11 @@ impl Session {
     pub fn has_token(&self) -> bool {
         self.client.config().token.is_some()
     }
+}
+
+/// Holds a whole call, and so each request and connection in it, to `limit`.
+fn limit_call(config: &mut ClientConfig, limit: Duration) {
+    config.deadline = limit;
+    config.timeout = config.timeout.min(limit);
+    config.connect_timeout = config.connect_timeout.min(limit);
 }

@@ -262,13 +262,16 @@ fn doctor_reports_a_broken_config_file_and_an_unreachable_api() {
     let text = stdout(&output);
     let line = |topic: &str| {
         text.lines()
-            .find(|line| line.get(6..).is_some_and(|rest| rest.starts_with(topic)))
+            .find(|line| {
+                line.get(6..)
+                    .is_some_and(|rest| rest.starts_with(&format!("{topic:<13} ")))
+            })
             .unwrap_or_default()
             .to_string()
     };
     assert!(line("config file").starts_with("fail "), "{text}");
     assert!(line("config file").contains("line 1"), "{text}");
-    assert!(line("api ").starts_with("fail "), "{text}");
+    assert!(line("api").starts_with("fail "), "{text}");
     assert!(line("token").starts_with("warn "), "{text}");
     assert!(line("token").contains("descview login"), "{text}");
     assert!(

@@ -204,6 +204,30 @@ async fn an_error_status_with_an_empty_body_still_gets_its_message() {
     assert_eq!(mock.requests(API), 4);
 }
 
+#[tokio::test]
+async fn what_a_server_says_reaches_the_user_only_made_safe() {
+    // An undocumented status whose message carries escape sequences, a bidi override and the
+    // token (as a server echoing the request would).
+    let msg = format!("\u{1b}]0;owned\u{7}\u{1b}[2J tea\u{202e}pot {TOKEN} \u{9b}31m");
+    let teapot = Fault::Canned {
+        status: 418,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: json!({ "code": 418, "msg": msg }).to_string().into_bytes(),
+    };
+    let mock = start(MockOptions::default().with_faults(FaultTarget::AnyOffer, [teapot])).await;
+
+    let error = call(config(&mock), ITEM).await.expect_err("418");
+
+    let shown = error.to_string();
+    assert!(!descview::text::has_unsafe_chars(&shown), "{shown:?}");
+    assert!(!shown.contains(TOKEN), "{shown}");
+    assert!(
+        shown.contains("status 418 (␛]0;owned␇␛[2J tea[U+202E]pot *** [U+009B]31m)"),
+        "{shown}"
+    );
+    assert_eq!(mock.requests(API), 1);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The concurrency limit
 

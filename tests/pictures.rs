@@ -636,6 +636,24 @@ async fn requests_carry_browser_headers() {
 }
 
 #[tokio::test]
+async fn gzip_bodies_arrive_decoded() {
+    let png = build::encode(&noise(20, 10).into(), ImageFormat::Png);
+    let gzip = build::gzip_stored(&png);
+    let mut response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+        gzip.len()
+    )
+    .into_bytes();
+    response.extend(&gzip);
+    let server = RawServer::start(response).await;
+    let fetcher = Fetcher::new(FetchConfig::default()).unwrap();
+    let fetched = fetcher.fetch(&server.url("/z.png")).await.unwrap();
+    assert_eq!(&fetched.bytes[..], &png[..]);
+    assert_eq!(fetched.format, Format::Png);
+    assert!(!fetched.truncated);
+}
+
+#[tokio::test]
 async fn bodies_over_the_cap_are_refused_while_streaming() {
     // No Content-Length: the body's size is only known by reading it.
     let mut response = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_vec();

@@ -56,6 +56,11 @@ async fn stand_ins(items: &[&str]) -> (MockHandle, MockHandle) {
 
 /// Runs `descview ARGS` with every directory under `home` and the API at `api`.
 async fn descview(home: &Path, api: &MockHandle, args: &[&str]) -> Output {
+    run(command(home, api, args)).await
+}
+
+/// `descview ARGS` with every directory under `home` and the API at `api`.
+fn command(home: &Path, api: &MockHandle, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_descview"));
     command
         .env_clear()
@@ -67,6 +72,10 @@ async fn descview(home: &Path, api: &MockHandle, args: &[&str]) -> Output {
         .env("TMAPI_TOKEN", TOKEN)
         .env("TMAPI_BASE", api.api_base().as_str())
         .args(args);
+    command
+}
+
+async fn run(mut command: Command) -> Output {
     tokio::task::spawn_blocking(move || command.output().expect("descview runs"))
         .await
         .unwrap()
@@ -182,7 +191,7 @@ async fn two_descviews_at_once_share_the_store() {
     let items = ["111111", "222222", "333333", "444444"];
     let (_cdn, api) = stand_ins(&items).await;
     let home = tempfile::tempdir().unwrap();
-    let runs = items.map(|item| descview(home.path(), &api, &["get", item]));
+    let runs = items.map(|item| run(command(home.path(), &api, &["get", item])));
     for output in futures_util::future::join_all(runs).await {
         assert!(output.status.success(), "{}", stderr(&output));
     }

@@ -46,8 +46,8 @@ pub struct Decoded {
     /// black or transparent depending on the format). The caller should also mark a picture
     /// whose download was cut short ([`Fetched::truncated`](super::Fetched::truncated)).
     pub truncated: bool,
-    /// `image` was decoded at a reduced scale (1/2, 1/4 or 1/8) to fit the requested box; it
-    /// is still at least as large as the picture fitted into that box.
+    /// `image` was decoded at a reduced scale (1/4 or 1/8) to fit the requested box; it is
+    /// still at least as large as the picture fitted into that box.
     pub scaled: bool,
 }
 
@@ -80,21 +80,33 @@ fn decode_unguarded(bytes: &[u8], want: Option<(u32, u32)>) -> Result<Decoded, M
             first_bytes: quote_start(bytes),
         });
     }
-    check_declared_size(bytes, format)?;
+    // A JPEG's marker walk serves both the size check and the decode.
+    let jpeg_info = match format {
+        Format::Jpeg => jpeg::read_info(bytes),
+        _ => None,
+    };
+    let declared = match &jpeg_info {
+        Some(info) => Some(info.size),
+        None => declared_size(bytes, format),
+    };
+    check_declared_size(bytes, format, declared)?;
     if !format.can_decode() {
         return Err(MediaError::Unsupported { format });
     }
 
-    if format == Format::Jpeg {
-        decode_jpeg(bytes, want)
-    } else {
-        decode_general(bytes, format)
+    match jpeg_info {
+        Some(info) => decode_jpeg(bytes, &info, want),
+        None => decode_general(bytes, format),
     }
 }
 
 /// Refuses a header whose size is over the limit, zero, or more than its file can hold.
-fn check_declared_size(bytes: &[u8], format: Format) -> Result<(), MediaError> {
-    let Some((width, height)) = declared_size(bytes, format) else {
+fn check_declared_size(
+    bytes: &[u8],
+    format: Format,
+    declared: Option<(u32, u32)>,
+) -> Result<(), MediaError> {
+    let Some((width, height)) = declared else {
         return Ok(());
     };
     check_pixel_count(width, height)?;
@@ -154,13 +166,16 @@ fn least_encoded_len(bytes: &[u8], format: Format, width: u32, height: u32) -> O
     }
 }
 
-/// JPEG: a reduced-scale decode when the box is small, else the general path. The marker
-/// walk tells whether the file reached its end (zune-jpeg pads a cut file with grey and
-/// reports success, so its answer alone would not).
-fn decode_jpeg(bytes: &[u8], want: Option<(u32, u32)>) -> Result<Decoded, MediaError> {
-    let Some(info) = jpeg::read_info(bytes) else {
-        return decode_general(bytes, Format::Jpeg);
-    };
+/// A JPEG whose marker walk found a frame: a reduced-scale decode when the box is small,
+/// else the general path. (A JPEG whose frame header is missing or cut goes straight to the
+/// general decoder, which reports what is wrong.) The marker walk also tells whether the file
+/// reached its end: zune-jpeg pads a cut file with grey and reports success, so its answer
+/// alone would not.
+fn decode_jpeg(
+    bytes: &[u8],
+    info: &jpeg::JpegInfo,
+    want: Option<(u32, u32)>,
+) -> Result<Decoded, MediaError> {
     let truncated = !info.complete;
 
     // A cut file goes the general way: jpeg-decoder stops at the missing bytes with an error
@@ -175,7 +190,7 @@ fn decode_jpeg(bytes: &[u8], want: Option<(u32, u32)>) -> Result<Decoded, MediaE
         if denominator > 1 {
             // Containing a panic here too lets the general decoder have its turn.
             let scaled = panic::catch_unwind(AssertUnwindSafe(|| {
-                jpeg::decode_scaled(bytes, &info, denominator, MAX_ALLOC)
+                jpeg::decode_scaled(bytes, info, denominator, MAX_ALLOC)
             }));
             if let Ok(Ok(image)) = scaled {
                 return Ok(finish(
@@ -210,7 +225,9 @@ fn decode_general(bytes: &[u8], format: Format) -> Result<Decoded, MediaError> {
     };
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
     reader.limits(limits());
-    let mut decoder = reader.into_decoder().map_err(image_error)?;
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|error| image_error(error, format))?;
 
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let (width, height) = decoder.dimensions();
@@ -234,7 +251,7 @@ fn decode_general(bytes: &[u8], format: Format) -> Result<Decoded, MediaError> {
     let truncated = match decoder.read_image(&mut buffer) {
         Ok(()) => false,
         Err(error) if is_truncation(&error) => true,
-        Err(error) => return Err(image_error(error)),
+        Err(error) => return Err(image_error(error, format)),
     };
     let image =
         image_from_raw(color, width, height, buffer).ok_or_else(|| MediaError::Corrupt {
@@ -379,14 +396,14 @@ fn is_truncation(error: &ImageError) -> bool {
     false
 }
 
-fn image_error(error: ImageError) -> MediaError {
+fn image_error(error: ImageError, format: Format) -> MediaError {
+    let detail = crate::text::sanitize(&error.to_string()).into_owned();
     match error {
         ImageError::Limits(_) => MediaError::TooLargeOrInvalid {
             detail: "it needs more memory than allowed".into(),
         },
-        other => MediaError::Corrupt {
-            detail: crate::text::sanitize(&other.to_string()).into_owned(),
-        },
+        ImageError::Unsupported(_) => MediaError::UnsupportedFeature { format, detail },
+        _ => MediaError::Corrupt { detail },
     }
 }
 
@@ -462,11 +479,11 @@ mod tests {
 
     #[test]
     fn headers_that_promise_too_much_are_refused() {
-        // A 64x64 PNG cut to its header and the first bytes of data: 64x64 RGB needs at
-        // least 12 bytes of deflate, so this is only cut, not lying.
+        // A 64x64 PNG whose IHDR now claims 9000x9000: within the pixel limit, but 9000 rows
+        // of 27001 bytes cannot deflate into a few kilobytes. (The chunk's CRC no longer
+        // matches; the size check runs before any decoder would notice.)
         let png = encode(&banner(64, 64), image::ImageFormat::Png);
         let mut lying = png.clone();
-        // Patch IHDR to 9000x9000 (CRC mismatch does not matter: the check runs first).
         lying[16..20].copy_from_slice(&9000u32.to_be_bytes());
         lying[20..24].copy_from_slice(&9000u32.to_be_bytes());
         let error = decode(&lying, None).unwrap_err();
@@ -517,6 +534,32 @@ mod tests {
             decode(b"\x89PNG\r\n\x1a\n\0\0", None),
             Err(MediaError::Corrupt { .. })
         ));
+    }
+
+    #[test]
+    fn animations_give_their_first_frame() {
+        use image::codecs::gif::GifEncoder;
+        use image::{Delay, Frame, RgbaImage};
+
+        let frame = |colour: [u8; 4]| {
+            Frame::from_parts(
+                RgbaImage::from_pixel(6, 4, Rgba(colour)),
+                0,
+                0,
+                Delay::from_numer_denom_ms(100, 1),
+            )
+        };
+        let mut bytes = Vec::new();
+        {
+            let mut encoder = GifEncoder::new(&mut bytes);
+            encoder
+                .encode_frames([frame([250, 0, 0, 255]), frame([0, 0, 250, 255])])
+                .unwrap();
+        }
+        let decoded = decode(&bytes, None).unwrap();
+        assert_eq!(decoded.format, Format::Gif);
+        let pixel = decoded.image.to_rgba8().get_pixel(3, 2).0;
+        assert!(pixel[0] > 200 && pixel[2] < 50, "{pixel:?}");
     }
 
     #[test]

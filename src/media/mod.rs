@@ -121,6 +121,15 @@ pub enum MediaError {
         /// The real format, read from the bytes.
         format: Format,
     },
+    /// A picture in a format we draw, using a feature the decoder lacks (a 12-bit JPEG, for
+    /// instance).
+    #[error("this {format} picture uses a feature the previewer cannot draw ({detail}); save it to view it elsewhere")]
+    UnsupportedFeature {
+        /// The format, read from the bytes.
+        format: Format,
+        /// What the decoder said it lacks.
+        detail: String,
+    },
     /// The decoder gave up on the file.
     #[error("the picture is damaged ({detail}); retry the download, or save it to inspect")]
     Corrupt {

@@ -31,7 +31,7 @@ use url::Url;
 
 pub use answers::{describe_age, Answer, AnswerError, Policy};
 pub use history::{label_for, HistoryEntry};
-pub use pictures::{PictureCache, PictureFacts};
+pub use pictures::{fetch_cached, PictureCache, PictureFacts};
 
 /// The database file's name inside the data directory.
 pub const DATABASE_FILE: &str = "descview.sqlite3";
@@ -308,6 +308,25 @@ mod tests {
             scope_for_base(&Url::parse("http://api.tmapi.top").unwrap()),
             scope_for_base(&Url::parse("https://api.tmapi.top").unwrap()),
         );
+    }
+
+    #[test]
+    fn a_write_that_fails_half_way_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Location::under(dir.path())).unwrap();
+        let failed = store.write(|tx| {
+            tx.execute(
+                "INSERT INTO answers (scope, item_id, body, fetched_at) VALUES ('s', '1', '{}', 5)",
+                [],
+            )
+            .map_err(|e| store.db_error(e))?;
+            Err::<(), _>(StoreError::TaskFailed)
+        });
+        assert!(failed.is_err());
+        let count: i64 = store
+            .read(|c| c.query_row("SELECT COUNT(*) FROM answers", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(count, 0, "the transaction rolled back");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use bytes::Bytes;
 use rusqlite::OptionalExtension;
 
 use super::{now_millis, Store, StoreError};
-use crate::media::{sniff, Format};
+use crate::media::{sniff, Fetched, Fetcher, Format, MediaError};
 
 /// Every format, for reading back the extension the database keeps.
 const FORMATS: [Format; 16] = [
@@ -409,6 +409,41 @@ impl PictureCache {
         }
         Ok(())
     }
+}
+
+/// The picture at `url`: from the picture cache of `store` when it holds it, otherwise fetched
+/// and then kept there (unless it arrived cut short). For `descview show` and the browser.
+/// A cache that fails is logged and passed by; only the fetch's own errors are returned.
+pub async fn fetch_cached(
+    store: Option<&Store>,
+    fetcher: &Fetcher,
+    url: &str,
+) -> Result<Fetched, MediaError> {
+    let Some(cache) = store.map(Store::picture_cache) else {
+        return fetcher.fetch(url).await;
+    };
+    let (reader, key) = (cache.clone(), url.to_string());
+    let hit = tokio::task::spawn_blocking(move || reader.get(&key))
+        .await
+        .ok()
+        .flatten();
+    if let Some(bytes) = hit {
+        return Ok(Fetched {
+            format: sniff(&bytes),
+            bytes,
+            truncated: false,
+        });
+    }
+
+    let fetched = fetcher.fetch(url).await?;
+    if !fetched.truncated {
+        let (bytes, format, key) = (fetched.bytes.clone(), fetched.format, url.to_string());
+        let kept = tokio::task::spawn_blocking(move || cache.put(&key, &bytes, format)).await;
+        if let Ok(Err(error)) = kept {
+            tracing::warn!(%error, "could not keep a picture in the cache");
+        }
+    }
+    Ok(fetched)
 }
 
 fn remove_if_present(path: &Path) -> Result<(), StoreError> {

@@ -321,4 +321,162 @@ mod tests {
         assert_eq!(error_detail(b"", None), None);
         assert_eq!(error_detail(br#"{"msg":"  "}"#, None), None);
     }
+
+    mod properties {
+        use super::*;
+        use crate::text::has_unsafe_chars;
+        use proptest::prelude::*;
+        use serde_json::json;
+
+        const TOKEN: &str = "SECRET-TOKEN-123";
+
+        /// Text that a hostile or broken server might send: controls, bidi marks, wide
+        /// spaces, the token and its parts, quotes and braces.
+        fn hostile_text() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just(TOKEN.to_string()),
+                Just("SECRET-".to_string()),
+                Just("TOKEN-123".to_string()),
+                Just("apiToken=".to_string()),
+                Just("\u{1b}]0;x\u{7}".to_string()),
+                Just("\u{9b}31m".to_string()),
+                Just("\u{202e}".to_string()),
+                Just("\u{3000}".to_string()),
+                "[ \t\r\n]{1,300}",
+                "[a-z{}\":,0-9]{0,12}",
+                any::<String>(),
+            ];
+            prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
+        }
+
+        /// JSON values shaped more or less like an answer.
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                hostile_text().prop_map(Value::String),
+            ];
+            leaf.prop_recursive(3, 24, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::vec(
+                        (
+                            prop_oneof![
+                                Just("code".to_string()),
+                                Just("msg".to_string()),
+                                Just("data".to_string()),
+                                Just("item_id".to_string()),
+                                Just("detail_imgs".to_string()),
+                                Just("detail_html".to_string()),
+                                "[a-z_]{1,8}",
+                            ],
+                            inner
+                        ),
+                        0..6
+                    )
+                    .prop_map(|fields| Value::Object(fields.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// An envelope with a code that is often an error's and a `data` that is often close
+        /// to a description.
+        fn envelope() -> impl Strategy<Value = Value> {
+            let code = prop_oneof![
+                Just(json!(200)),
+                Just(json!("200")),
+                Just(json!(439)),
+                Just(json!("503")),
+                any::<u16>().prop_map(Value::from),
+                json_value(),
+            ];
+            let imgs = prop::collection::vec(
+                prop_oneof![hostile_text().prop_map(Value::String), Just(Value::Null)],
+                0..4,
+            );
+            let data = prop_oneof![
+                (any::<u64>(), imgs, hostile_text()).prop_map(|(id, imgs, html)| json!({
+                    "item_id": id, "detail_imgs": imgs, "detail_html": html,
+                })),
+                json_value(),
+            ];
+            (code, hostile_text(), data)
+                .prop_map(|(code, msg, data)| json!({ "code": code, "msg": msg, "data": data }))
+        }
+
+        fn assert_kept_text_is_safe(text: &str) -> Result<(), TestCaseError> {
+            prop_assert!(!has_unsafe_chars(text), "{:?}", text);
+            prop_assert!(!text.contains(TOKEN), "{:?}", text);
+            // At most the shown characters and the `…`, each shown character at worst a
+            // placeholder such as `[U+202E]`.
+            let widest = "[U+202E]".len();
+            prop_assert!(
+                text.chars().count() <= EXCERPT_CHARS * widest + 1,
+                "{:?}",
+                text
+            );
+            Ok(())
+        }
+
+        fn assert_reading_is_safe(body: &str) -> Result<(), TestCaseError> {
+            match read_body(body, Some(TOKEN)) {
+                Reading::Desc(desc) => {
+                    // Kept raw (it is sanitised where shown), and whole through the cache.
+                    let json = serde_json::to_string(&desc).expect("serialises");
+                    prop_assert_eq!(serde_json::from_str::<ItemDesc>(&json).ok(), Some(desc));
+                }
+                Reading::Status { code, msg } => {
+                    prop_assert_ne!(code, 200);
+                    if let Some(msg) = msg {
+                        assert_kept_text_is_safe(&msg)?;
+                    }
+                }
+                Reading::Unusable(_) => {}
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_reads_without_panic_and_keeps_only_safe_text(body in hostile_text()) {
+                assert_reading_is_safe(&body)?;
+                assert_kept_text_is_safe(&excerpt(body.as_bytes(), Some(TOKEN)))?;
+                if let Some(detail) = error_detail(body.as_bytes(), Some(TOKEN)) {
+                    assert_kept_text_is_safe(&detail)?;
+                }
+            }
+
+            #[test]
+            fn any_envelope_reads_without_panic_and_keeps_only_safe_text(value in envelope()) {
+                let body = value.to_string();
+                assert_reading_is_safe(&body)?;
+                if let Some(detail) = error_detail(body.as_bytes(), Some(TOKEN)) {
+                    assert_kept_text_is_safe(&detail)?;
+                }
+            }
+
+            #[test]
+            fn any_bytes_make_a_safe_excerpt(body in prop::collection::vec(any::<u8>(), 0..2000)) {
+                assert_kept_text_is_safe(&excerpt(&body, Some(TOKEN)))?;
+                if let Ok(text) = std::str::from_utf8(&body) {
+                    assert_reading_is_safe(text)?;
+                }
+            }
+
+            #[test]
+            fn a_description_with_its_code_reads_back(id in 1u64.., imgs in prop::collection::vec(any::<String>(), 0..5), html in any::<String>()) {
+                let body = json!({"code": 200, "msg": "success", "data": {
+                    "item_id": id, "detail_imgs": imgs, "detail_html": html,
+                }});
+                let reading = read_body(&body.to_string(), Some(TOKEN));
+                prop_assert_eq!(reading, Reading::Desc(ItemDesc {
+                    item_id: Some(id.to_string()),
+                    detail_imgs: imgs,
+                    detail_html: html,
+                }));
+            }
+        }
+    }
 }

@@ -110,7 +110,7 @@ impl Headless {
             Effect::FormatHtml { generation, html } => {
                 vec![Action::HtmlReady {
                     generation,
-                    lines: html_panel::render(&html),
+                    lines: html_panel::render(&html, self.app.theme.colors),
                 }]
             }
             Effect::FetchPictures { generation, urls } => {

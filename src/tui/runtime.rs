@@ -66,6 +66,10 @@ pub struct Options {
     pub osc52_limit: usize,
     /// Bytes of decoded pictures kept in memory.
     pub cache_bytes: usize,
+    /// The key table (defaults with the configuration file's changes).
+    pub keymap: super::keys::Keymap,
+    /// The colours.
+    pub theme: crate::config::Theme,
 }
 
 /// Runs the browser until the user quits; the terminal is restored on every way out.
@@ -352,6 +356,7 @@ struct Executor {
     picture_tasks: Vec<AbortHandle>,
     preview_task: Option<AbortHandle>,
     prefetch_task: Option<AbortHandle>,
+    colors: bool,
 }
 
 impl Executor {
@@ -383,6 +388,7 @@ impl Executor {
             picture_tasks: Vec::new(),
             preview_task: None,
             prefetch_task: None,
+            colors: options.theme.colors,
         }
     }
 
@@ -414,8 +420,9 @@ impl Executor {
             }
             Effect::FormatHtml { generation, html } => {
                 let tx = self.tx.clone();
+                let colors = self.colors;
                 tokio::task::spawn_blocking(move || {
-                    let lines = html_panel::render(&html);
+                    let lines = html_panel::render(&html, colors);
                     let _ = tx.send(Action::HtmlReady { generation, lines });
                 });
             }

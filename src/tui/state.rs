@@ -248,6 +248,8 @@ pub struct App {
     pub preview: Preview,
     /// The key table.
     pub keymap: Keymap,
+    /// The colours.
+    pub theme: crate::config::Theme,
     /// The generation of the latest fetch; each new fetch takes the next.
     pub generation: u64,
     /// The runtime's clock, set before each action.
@@ -277,6 +279,7 @@ impl App {
             preview_scroll: 0,
             preview: Preview::default(),
             keymap: Keymap::default(),
+            theme: crate::config::Theme::default(),
             generation: 0,
             clock: Duration::ZERO,
             quit: false,

@@ -5,7 +5,7 @@
 //! description can act on the terminal.
 
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui::Frame;
@@ -14,6 +14,7 @@ use ratatui_image::Image;
 use super::keys::{key_name, Command};
 use super::layout::{self, Areas};
 use super::state::{App, FitMode, Focus, Message, Offer, PictureMeta, Row, RowState};
+use crate::config::Theme;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -21,7 +22,7 @@ const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 pub fn view(app: &App, frame: &mut Frame) {
     let screen = frame.area();
     let Some(areas) = layout::areas(screen, app.html_visible) else {
-        draw_too_small(frame, screen);
+        draw_too_small(&app.theme, frame, screen);
         return;
     };
     draw_input(app, frame, areas.input);
@@ -49,23 +50,23 @@ fn body(areas: &Areas) -> Rect {
     union
 }
 
-fn draw_too_small(frame: &mut Frame, screen: Rect) {
+fn draw_too_small(t: &Theme, frame: &mut Frame, screen: Rect) {
     let note = format!(
         "terminal too small: {}x{} needed",
         layout::MIN_WIDTH,
         layout::MIN_HEIGHT
     );
     let paragraph = Paragraph::new(note)
-        .style(Style::new().fg(Color::Yellow))
+        .style(Style::new().fg(t.warn))
         .wrap(Wrap { trim: true });
     frame.render_widget(paragraph, screen);
 }
 
-fn pane(title: Line<'static>, focused: bool) -> Block<'static> {
+fn pane(t: &Theme, title: Line<'static>, focused: bool) -> Block<'static> {
     let style = if focused {
-        Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        Style::new().fg(t.accent).add_modifier(Modifier::BOLD)
     } else {
-        Style::new().fg(Color::DarkGray)
+        Style::new().fg(t.dim)
     };
     Block::bordered().title(title).border_style(style)
 }
@@ -76,6 +77,7 @@ fn spinner(app: &App) -> &'static str {
 }
 
 fn draw_input(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
     let focused = app.focus == Focus::Input;
     let mut title = vec![Span::raw(" Offer ID or 1688 link ")];
     if let Some(loading) = &app.loading {
@@ -87,16 +89,16 @@ fn draw_input(app: &App, frame: &mut Frame, area: Rect) {
                 loading.item,
                 elapsed
             ),
-            Style::new().fg(Color::Yellow),
+            Style::new().fg(t.warn),
         ));
     }
-    let block = pane(Line::from(title), focused);
+    let block = pane(&app.theme, Line::from(title), focused);
     let inner = block.inner(area);
-    let prompt = Span::styled("> ", Style::new().fg(Color::Cyan));
+    let prompt = Span::styled("> ", Style::new().fg(t.accent));
     let text = if app.input.text.is_empty() && !focused {
         Span::styled(
             "press / to type an offer ID or link",
-            Style::new().fg(Color::DarkGray),
+            Style::new().fg(t.dim),
         )
     } else {
         Span::raw(app.input.text.clone())
@@ -129,15 +131,16 @@ fn unicode_width(c: char) -> usize {
 }
 
 fn draw_start(app: &App, frame: &mut Frame, area: Rect) {
-    let block = pane(Line::from(" descview "), false);
+    let t = &app.theme;
+    let block = pane(&app.theme, Line::from(" descview "), false);
     let mut lines: Vec<Line> = Vec::new();
 
     if let Some(failure) = &app.failure {
         lines.push(Line::styled(
             "The fetch failed:",
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            Style::new().fg(t.error).add_modifier(Modifier::BOLD),
         ));
-        lines.push(Line::styled(failure.clone(), Style::new().fg(Color::Red)));
+        lines.push(Line::styled(failure.clone(), Style::new().fg(t.error)));
         lines.push(Line::raw(""));
     }
 
@@ -155,7 +158,7 @@ fn draw_start(app: &App, frame: &mut Frame, area: Rect) {
             lines.push(Line::raw(""));
             for (id, label) in offers {
                 lines.push(Line::from(vec![
-                    Span::styled(format!("  {id:<14}"), Style::new().fg(Color::Cyan)),
+                    Span::styled(format!("  {id:<14}"), Style::new().fg(t.accent)),
                     Span::raw(label.clone()),
                 ]));
             }
@@ -176,7 +179,7 @@ fn draw_start(app: &App, frame: &mut Frame, area: Rect) {
                 lines.push(Line::raw(""));
                 lines.push(Line::styled(
                     "No API token: set TMAPI_TOKEN, or run `descview --demo` to try the demo catalogue.",
-                    Style::new().fg(Color::Yellow),
+                    Style::new().fg(t.warn),
                 ));
             }
         }
@@ -184,7 +187,7 @@ fn draw_start(app: &App, frame: &mut Frame, area: Rect) {
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         "Example: 622619146604 or https://detail.1688.com/offer/652702302959.html",
-        Style::new().fg(Color::DarkGray),
+        Style::new().fg(t.dim),
     ));
     frame.render_widget(
         Paragraph::new(lines)
@@ -195,6 +198,7 @@ fn draw_start(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn draw_list(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
     let fetched = offer
         .rows
         .iter()
@@ -213,7 +217,7 @@ fn draw_list(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
         title.push_str(&format!(", {failed} failed"));
     }
     title.push_str(") ");
-    let block = pane(Line::from(title), app.focus == Focus::List);
+    let block = pane(&app.theme, Line::from(title), app.focus == Focus::List);
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
@@ -230,12 +234,11 @@ fn draw_list(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
         .enumerate()
         .skip(offer.list_offset)
         .take(height)
-        .map(|(i, row)| list_line(i, row, i == offer.selected, number_width, width))
+        .map(|(i, row)| list_line(t, i, row, i == offer.selected, number_width, width))
         .collect();
     if lines.is_empty() {
         frame.render_widget(
-            Paragraph::new("the description has no pictures")
-                .style(Style::new().fg(Color::DarkGray)),
+            Paragraph::new("the description has no pictures").style(Style::new().fg(t.dim)),
             rows_area,
         );
     } else {
@@ -254,11 +257,11 @@ fn draw_list(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
                     offer.unusable.len(),
                     plural(offer.unusable.len())
                 ),
-                Style::new().fg(Color::Yellow),
+                Style::new().fg(t.warn),
             ),
             Line::styled(
                 format!("  {}: {}", first.raw, first.reason),
-                Style::new().fg(Color::DarkGray),
+                Style::new().fg(t.dim),
             ),
         ];
         frame.render_widget(Paragraph::new(text), footer_area);
@@ -274,6 +277,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn list_line(
+    t: &Theme,
     index: usize,
     row: &Row,
     selected: bool,
@@ -281,9 +285,9 @@ fn list_line(
     width: usize,
 ) -> Line<'static> {
     let (meta, meta_style) = match &row.state {
-        RowState::Waiting => ("…".to_string(), Style::new().fg(Color::DarkGray)),
-        RowState::Fetched(meta) => (describe_meta(meta), Style::new().fg(Color::Green)),
-        RowState::Failed(_) => ("✗ failed".to_string(), Style::new().fg(Color::Red)),
+        RowState::Waiting => ("…".to_string(), Style::new().fg(t.dim)),
+        RowState::Fetched(meta) => (describe_meta(meta), Style::new().fg(t.ok)),
+        RowState::Failed(_) => ("✗ failed".to_string(), Style::new().fg(t.error)),
     };
     let number = format!("{:>number_width$} ", index + 1);
     let url_width = width.saturating_sub(number.len() + meta.chars().count() + 1);
@@ -295,7 +299,7 @@ fn list_line(
         Style::new()
     };
     Line::from(vec![
-        Span::styled(number, base.fg(Color::DarkGray)),
+        Span::styled(number, base.fg(t.dim)),
         Span::styled(format!("{url}{} ", " ".repeat(pad)), base),
         Span::styled(meta, base.patch(meta_style)),
     ])
@@ -356,6 +360,7 @@ pub fn shorten_url(url: &str, width: usize) -> String {
 }
 
 fn draw_preview(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
     let mut title = match offer.rows.len() {
         0 => " Preview ".to_string(),
         n => format!(" Preview {}/{} ", offer.selected + 1, n),
@@ -363,7 +368,7 @@ fn draw_preview(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
     if app.fit == FitMode::Width {
         title.push_str("[fill width] ");
     }
-    let block = pane(Line::from(title), app.focus == Focus::Preview);
+    let block = pane(&app.theme, Line::from(title), app.focus == Focus::Preview);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height == 0 || inner.width == 0 {
@@ -398,18 +403,18 @@ fn draw_preview(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
         caption = format!("{} {caption}", spinner(app));
     }
     frame.render_widget(
-        Paragraph::new(caption).style(Style::new().fg(Color::DarkGray)),
+        Paragraph::new(caption).style(Style::new().fg(t.dim)),
         caption_area,
     );
 
     if let Some(reason) = &app.preview.error {
         let text = Text::from(vec![
-            Line::styled("cannot preview this picture:", Style::new().fg(Color::Red)),
-            Line::styled(reason.clone(), Style::new().fg(Color::Red)),
+            Line::styled("cannot preview this picture:", Style::new().fg(t.error)),
+            Line::styled(reason.clone(), Style::new().fg(t.error)),
             Line::raw(""),
             Line::styled(
                 "y copies its URL, o opens it in the browser",
-                Style::new().fg(Color::DarkGray),
+                Style::new().fg(t.dim),
             ),
         ]);
         frame.render_widget(
@@ -432,7 +437,7 @@ fn draw_preview(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
             frame.render_widget(
                 Paragraph::new("preparing the preview…")
                     .alignment(Alignment::Center)
-                    .style(Style::new().fg(Color::DarkGray)),
+                    .style(Style::new().fg(t.dim)),
                 picture_area,
             );
         }
@@ -440,6 +445,7 @@ fn draw_preview(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
 }
 
 fn draw_html(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
     let count = offer.html_lines.as_ref().map(Vec::len);
     let title = match count {
         Some(n) => format!(
@@ -448,7 +454,7 @@ fn draw_html(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
         ),
         None => " HTML ".to_string(),
     };
-    let block = pane(Line::from(title), app.focus == Focus::Html);
+    let block = pane(&app.theme, Line::from(title), app.focus == Focus::Html);
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
@@ -458,15 +464,12 @@ fn draw_html(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
         } else {
             "formatting…"
         };
-        frame.render_widget(
-            Paragraph::new(note).style(Style::new().fg(Color::DarkGray)),
-            inner,
-        );
+        frame.render_widget(Paragraph::new(note).style(Style::new().fg(t.dim)), inner);
         return;
     };
     if lines.is_empty() {
         frame.render_widget(
-            Paragraph::new("no HTML in the answer").style(Style::new().fg(Color::DarkGray)),
+            Paragraph::new("no HTML in the answer").style(Style::new().fg(t.dim)),
             inner,
         );
         return;
@@ -482,6 +485,7 @@ fn draw_html(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
 }
 
 fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
     let hints = status_hints(app);
     let hints_width = hints.chars().count() as u16;
     let [left, right] = Layout::horizontal([
@@ -493,9 +497,9 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
     let message = match &app.message {
         Some(Message::Error(text)) => Span::styled(
             text.clone(),
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            Style::new().fg(t.error).add_modifier(Modifier::BOLD),
         ),
-        Some(Message::Info(text)) => Span::styled(text.clone(), Style::new().fg(Color::Green)),
+        Some(Message::Info(text)) => Span::styled(text.clone(), Style::new().fg(t.ok)),
         None => match app.offer.as_ref().and_then(|o| o.selected_row()) {
             Some(row) if app.focus != Focus::Input => Span::raw(row.picture.url.clone()),
             _ => Span::raw(""),
@@ -504,7 +508,7 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(message)), left);
     frame.render_widget(
         Paragraph::new(hints)
-            .style(Style::new().fg(Color::DarkGray))
+            .style(Style::new().fg(t.dim))
             .alignment(Alignment::Right),
         right,
     );
@@ -536,6 +540,7 @@ fn status_hints(app: &App) -> String {
 }
 
 fn draw_help(app: &App, frame: &mut Frame, screen: Rect) {
+    let t = &app.theme;
     let mut lines = vec![Line::styled(
         "Keys",
         Style::new().add_modifier(Modifier::BOLD),
@@ -550,7 +555,7 @@ fn draw_help(app: &App, frame: &mut Frame, screen: Rect) {
         lines.push(Line::from(vec![
             Span::styled(
                 format!("  {:<24}", keys.join(", ")),
-                Style::new().fg(Color::Cyan),
+                Style::new().fg(t.accent),
             ),
             Span::raw(command.describe()),
         ]));
@@ -569,7 +574,7 @@ fn draw_help(app: &App, frame: &mut Frame, screen: Rect) {
         ("Ctrl-C", "quit"),
     ] {
         lines.push(Line::from(vec![
-            Span::styled(format!("  {keys:<24}"), Style::new().fg(Color::Cyan)),
+            Span::styled(format!("  {keys:<24}"), Style::new().fg(t.accent)),
             Span::raw(what),
         ]));
     }
@@ -583,7 +588,11 @@ fn draw_help(app: &App, frame: &mut Frame, screen: Rect) {
     };
     frame.render_widget(Clear, area);
     frame.render_widget(
-        Paragraph::new(lines).block(pane(Line::from(" Help (any key closes) "), true)),
+        Paragraph::new(lines).block(pane(
+            &app.theme,
+            Line::from(" Help (any key closes) "),
+            true,
+        )),
         area,
     );
 }

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 pub const HANG_LIMIT: Duration = Duration::from_secs(60);
 
 /// Variables that would make a run depend on the machine it runs on.
-const MACHINE_VARS: [&str; 14] = [
+const MACHINE_VARS: [&str; 15] = [
+    "DESCVIEW_CACHE_DIR",
     "XDG_CONFIG_HOME",
     "XDG_DATA_HOME",
     "XDG_STATE_HOME",

@@ -269,8 +269,26 @@ pub fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend(crc.to_be_bytes());
 }
 
+/// zlib (RFC 1950) around stored deflate blocks.
 fn zlib_stored(data: &[u8]) -> Vec<u8> {
     let mut out = vec![0x78, 0x01];
+    out.extend(deflate_stored(data));
+    out.extend(adler32(data).to_be_bytes());
+    out
+}
+
+/// gzip (RFC 1952) around stored deflate blocks, as a server's Content-Encoding would send.
+pub fn gzip_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    out.extend(deflate_stored(data));
+    out.extend(crc32(data).to_le_bytes());
+    out.extend((data.len() as u32).to_le_bytes());
+    out
+}
+
+/// Deflate (RFC 1951) with uncompressed blocks of at most 65535 bytes.
+fn deflate_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
     let mut blocks = data.chunks(65535).peekable();
     if blocks.peek().is_none() {
         out.extend([1, 0, 0, 0xFF, 0xFF]);
@@ -283,7 +301,6 @@ fn zlib_stored(data: &[u8]) -> Vec<u8> {
         out.extend((!length).to_le_bytes());
         out.extend(block);
     }
-    out.extend(adler32(data).to_be_bytes());
     out
 }
 
