@@ -59,7 +59,11 @@ async fn main() {
     let mut failed_offers = 0;
     let began = Instant::now();
     for offer in &offers {
-        browser.press(Key::Char('/')).await;
+        if browser.app.focus == descview::tui::state::Focus::Input {
+            browser.press(Key::Ctrl('u')).await;
+        } else {
+            browser.press(Key::Char('/')).await;
+        }
         browser.type_text(offer).await;
         let opened = Instant::now();
         browser.press(Key::Enter).await;

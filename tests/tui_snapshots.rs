@@ -111,3 +111,26 @@ async fn tiny_terminals_get_a_note_not_a_panic() {
         browser.press(Key::Esc).await;
     }
 }
+
+#[tokio::test]
+async fn every_documented_error_status_shows_its_message_in_the_browser() {
+    let (mut browser, _session) = browser(140, 30).await;
+    for (item, message) in [
+        ("600000000417", "failed to retrieve data (417)"),
+        ("600000000422", "parameter error (422)"),
+        ("600000000439", "balance is too low (439)"),
+        ("600000000499", "timed out on its side (499)"),
+        ("600000000500", "unexpected error on the API side (500)"),
+        ("600000000503", "too many requests at once (503)"),
+    ] {
+        browser.press(Key::Ctrl('u')).await;
+        browser.type_text(item).await;
+        browser.press(Key::Enter).await;
+        let text = screen(&browser);
+        assert!(
+            text.contains(message),
+            "{item}: {message:?} not on screen:\n{text}"
+        );
+        assert!(browser.app.offer.is_none());
+    }
+}
