@@ -44,10 +44,11 @@ async fn main() {
         .into_iter()
         .map(|(id, _)| id)
         .collect();
-    let services = Services {
-        client: session.client.clone(),
-        fetcher: session.fetcher.clone(),
-    };
+    let services = Services::without_store(
+        session.client.clone(),
+        session.fetcher.clone(),
+        std::env::temp_dir().join("descview-bench-downloads"),
+    );
     let start = StartInfo {
         demo_offers: session.demo_offers.clone(),
         ..Default::default()

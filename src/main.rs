@@ -76,7 +76,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let global = &cli.global;
     let demo = global.demo;
     match cli.command {
-        None => browse(&commands::settings(global)?, demo, cli.item.as_deref()).await,
+        None => {
+            let settings = commands::settings(global)?;
+            browse(&settings, demo, global.policy(), cli.item.as_deref()).await
+        }
         Some(Command::Get { item, json }) => {
             let policy = global.policy();
             get(&commands::settings(global)?, demo, policy, &item, json).await
@@ -123,7 +126,12 @@ fn parse_item(text: &str) -> Result<ItemId, Failure> {
         .map_err(|e| Failure::Usage(e.to_string()))
 }
 
-async fn browse(settings: &Settings, demo: bool, item: Option<&str>) -> Result<(), Failure> {
+async fn browse(
+    settings: &Settings,
+    demo: bool,
+    policy: Policy,
+    item: Option<&str>,
+) -> Result<(), Failure> {
     use std::io::IsTerminal;
 
     let item = item.map(parse_item).transpose()?;
@@ -150,6 +158,10 @@ async fn browse(settings: &Settings, demo: bool, item: Option<&str>) -> Result<(
     let services = tui::Services {
         client: session.client.clone(),
         fetcher: session.fetcher.clone(),
+        store: session.store.clone(),
+        scope: session.scope(),
+        offline: policy.offline,
+        download_dir: settings.download_dir.value.clone(),
     };
     tui::run(services, options)
         .await

@@ -233,9 +233,14 @@ async fn every_picture_lands_at_its_position_with_its_real_format_and_the_manife
 
     // A second run finds everything complete: no API call, no picture request.
     let (api, cdn) = (mock.requests("/1688/item_desc"), mock.requests("/cdn/"));
-    let again = download::run(&context(&mock, Some(store)), items, &options(&out), quiet())
-        .await
-        .unwrap();
+    let again = download::run(
+        &context(&mock, Some(store.clone())),
+        items.clone(),
+        &options(&out),
+        quiet(),
+    )
+    .await
+    .unwrap();
     assert_eq!(again.pictures_present, 7);
     assert_eq!(again.pictures_saved, 0);
     assert_eq!(again.api_calls, 0);
@@ -243,6 +248,18 @@ async fn every_picture_lands_at_its_position_with_its_real_format_and_the_manife
     assert_eq!(mock.requests("/cdn/"), cdn);
     let records = assert_manifest_matches_files(&out);
     assert!(records.iter().all(|r| r.status == Status::Present));
+
+    // A run for one of the offers still leaves a manifest of the whole folder.
+    let one = download::run(
+        &context(&mock, Some(store)),
+        items[..1].to_vec(),
+        &options(&out),
+        quiet(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(one.pictures_present, 4);
+    assert_eq!(assert_manifest_matches_files(&out).len(), 7);
 }
 
 #[tokio::test]
@@ -412,6 +429,44 @@ async fn a_host_answering_503_to_everything_gets_at_most_four_requests_per_pictu
     assert!(records
         .iter()
         .all(|r| r.status == Status::Failed && r.error.as_deref().unwrap_or("").contains("503")));
+}
+
+#[tokio::test]
+async fn an_api_that_answers_503_beyond_one_call_at_a_time_still_gives_every_offer() {
+    let offers: Vec<TestOffer> = ["101", "102", "103", "104", "105", "106", "107", "108"]
+        .into_iter()
+        .map(|id| TestOffer::new(id, 1))
+        .collect();
+    let busy = MockOptions::default()
+        .with_concurrency_limit(1, None)
+        .with_faults(
+            FaultTarget::AnyOffer,
+            [Fault::Delay(Duration::from_millis(20))],
+        );
+    let mock = start(catalogue(&offers), busy).await;
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("out");
+    let mut opts = options(&out);
+    opts.api_jobs = 4;
+
+    let items: Vec<ItemId> = offers.iter().map(TestOffer::item).collect();
+    let ctx = context(&mock, None);
+    let summary = tokio::time::timeout(
+        Duration::from_secs(60),
+        download::run(&ctx, items, &opts, quiet()),
+    )
+    .await
+    .expect("the run ends")
+    .unwrap();
+    assert!(!summary.failed(), "{summary:?}");
+    assert_eq!(summary.pictures_saved, 8);
+    let calls = mock.requests("/1688/item_desc");
+    // Each offer: at most three rounds of the client's four requests; the limit halving
+    // after each 503 keeps far below that in practice.
+    assert!(
+        (8..=8 * 4 * 3).contains(&calls),
+        "{calls} calls for 8 offers"
+    );
 }
 
 #[tokio::test]

@@ -85,7 +85,9 @@ async fn t1_the_browser_shows_placeholders_not_sequences() {
         ..Default::default()
     })
     .unwrap();
-    let mut browser = Headless::new(Services { client, fetcher }, StartInfo::default(), 160, 40);
+    let downloads = tempfile::tempdir().unwrap();
+    let services = Services::without_store(client, fetcher, downloads.path().to_path_buf());
+    let mut browser = Headless::new(services, StartInfo::default(), 160, 40);
     browser.type_text(ITEM).await;
     browser.press(Key::Enter).await;
 

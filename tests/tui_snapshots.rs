@@ -19,10 +19,11 @@ async fn browser(width: u16, height: u16) -> (Headless, Session) {
         api_host: session.api_host(),
         token_missing: false,
     };
-    let services = Services {
-        client: session.client.clone(),
-        fetcher: session.fetcher.clone(),
-    };
+    let services = Services::without_store(
+        session.client.clone(),
+        session.fetcher.clone(),
+        std::env::temp_dir().join("descview-snapshot-downloads"),
+    );
     (Headless::new(services, start, width, height), session)
 }
 

@@ -6,8 +6,8 @@
 //! token, even when the body repeats the token in any form.
 #![no_main]
 
-use descview::tmapi::answer::{error_detail, excerpt, read_body, Reading};
 use descview::text::has_unsafe_chars;
+use descview::tmapi::answer::{error_detail, excerpt, read_body, Reading};
 use libfuzzer_sys::fuzz_target;
 
 const TOKEN: &str = "SECRET-TOKEN-123";

@@ -27,7 +27,11 @@ fuzz_target!(|data: &[u8]| {
         assert!(url.host_str().is_some(), "{}", picture.url);
         assert!(!has_unsafe_chars(&picture.url), "{:?}", picture.url);
         assert!(picture.aliases.iter().all(|alias| !has_unsafe_chars(alias)));
-        assert!(listed.insert(picture.url.clone()), "{} listed twice", picture.url);
+        assert!(
+            listed.insert(picture.url.clone()),
+            "{} listed twice",
+            picture.url
+        );
     }
     for unusable in &description.unusable {
         assert!(!has_unsafe_chars(&unusable.raw), "{:?}", unusable.raw);
@@ -37,6 +41,9 @@ fuzz_target!(|data: &[u8]| {
     let urls: Vec<String> = description.pictures.iter().map(|p| p.url.clone()).collect();
     let again = extract(&urls, "");
     let again_urls: Vec<&str> = again.pictures.iter().map(|p| p.url.as_str()).collect();
-    assert_eq!(again_urls, urls.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        again_urls,
+        urls.iter().map(String::as_str).collect::<Vec<_>>()
+    );
     assert!(again.unusable.is_empty(), "{:?}", again.unusable);
 });

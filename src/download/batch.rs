@@ -37,7 +37,12 @@ use crate::item_id::ItemId;
 use crate::media::Fetcher;
 use crate::store::answers::{get_or_fetch, AnswerError, Policy};
 use crate::store::{PictureFacts, Store};
-use crate::tmapi::{ApiError, Client, ItemDesc};
+use crate::tmapi::{ApiError, Client, ItemDesc, RetryPolicy};
+
+/// How many requests an offer's description gets while the API keeps answering 503. More than
+/// for other passing faults: the limit halves after each 503, so a later request is ever more
+/// likely to get through, and the API's documentation gives 503 only for concurrency.
+const OVERLOADED_ATTEMPTS: u32 = 6;
 
 /// How many failures the summary lists one by one; the manifest has them all.
 const LISTED_FAILURES: usize = 20;
@@ -214,11 +219,19 @@ pub async fn run(
     let previous = manifest::read_previous(&manifest_path).map_err(manifest_error)?;
     let writer = manifest::Writer::create(&manifest_path).map_err(manifest_error)?;
 
+    let api_retry = context.client.config().retry;
+    let mut single_request = context.client.config().clone();
+    single_request.retry.max_retries = 0;
+    // The configuration was accepted once already, so this cannot fail; if it did, the
+    // client with its own retries still works.
+    let api_client = Client::new(single_request).unwrap_or_else(|_| context.client.clone());
     let shared = Arc::new(Shared {
         context: context.clone(),
         options: options.clone(),
         previous,
         manifest: writer,
+        api_client,
+        api_retry,
         api_limit: AdaptiveLimit::new(options.api_jobs),
         picture_limit: AdaptiveLimit::new(options.jobs),
         events,
@@ -254,6 +267,7 @@ pub async fn run(
     while let Some(done) = tasks.join_next().await {
         reports.extend(done.ok());
     }
+    shared.carry_forward(&seen);
 
     let mut summary = Summary {
         offers: seen.len(),
@@ -287,6 +301,10 @@ struct Shared {
     options: BatchOptions,
     previous: Previous,
     manifest: manifest::Writer,
+    /// The client without retries of its own (see [`Shared::description`]).
+    api_client: Client,
+    /// The retry policy the client was given, applied in [`Shared::description`].
+    api_retry: RetryPolicy,
     api_limit: Arc<AdaptiveLimit>,
     picture_limit: Arc<AdaptiveLimit>,
     events: EventSink,
@@ -306,6 +324,16 @@ struct OfferReport {
     failures: Vec<String>,
 }
 
+/// Why an API request gave no description, each with the message to report.
+enum CallFailure {
+    /// The API answered 503: worth asking again at a slower pace.
+    Overloaded(String),
+    /// A passing fault (417, 499, a timeout, a broken connection): worth asking again.
+    Retryable(String),
+    /// Asking again cannot help.
+    Final(String),
+}
+
 /// A picture of an offer and the complete copy found on disk, if any.
 struct Planned {
     position: usize,
@@ -313,93 +341,35 @@ struct Planned {
     complete: Option<(PathBuf, u64)>,
 }
 
+/// One offer: its description, then what is missing of its pictures, then its archive with
+/// `--zip`; every outcome goes to the manifest and the events.
 async fn process_offer(shared: Arc<Shared>, item: ItemId) -> OfferReport {
-    let mut report = OfferReport::default();
     if shared.options.zip {
         if let Some(present) = shared.archived(&item) {
             return present;
         }
     }
-
     let desc = match shared.description(&item).await {
         Ok(desc) => desc,
-        Err(error) => {
-            shared.emit(&Event::OfferStarted {
-                item: item.clone(),
-                pictures: 0,
-                present: 0,
-            });
-            shared.record(&Record {
-                item: item.to_string(),
-                picture: None,
-                url: None,
-                file: None,
-                bytes: None,
-                status: Status::Failed,
-                entry: None,
-                error: Some(error.clone()),
-            });
-            report.failures.push(format!("{item}: {error}"));
-            report.error = Some(error);
-            shared.finish_offer(&item, &report);
-            return report;
-        }
+        Err(error) => return shared.offer_without_pictures(&item, Status::Failed, Some(error)),
     };
-
-    let urls: Vec<String> = description::extract(&desc.detail_imgs, &desc.detail_html)
-        .pictures
-        .into_iter()
-        .map(|picture| picture.url)
-        .collect();
-    let total = urls.len();
-    let plan = {
-        let shared = Arc::clone(&shared);
-        let item = item.clone();
-        tokio::task::spawn_blocking(move || shared.plan(&item, urls))
-            .await
-            .unwrap_or_default()
-    };
-    let present_count = plan.iter().filter(|p| p.complete.is_some()).count();
+    let plan = shared.plan_offer(&item, &desc).await;
+    if plan.is_empty() {
+        return shared.offer_without_pictures(&item, Status::Empty, None);
+    }
     shared.emit(&Event::OfferStarted {
         item: item.clone(),
-        pictures: total,
-        present: present_count,
+        pictures: plan.len(),
+        present: plan.iter().filter(|p| p.complete.is_some()).count(),
     });
-    if total == 0 {
-        shared.record(&Record {
-            item: item.to_string(),
-            picture: None,
-            url: None,
-            file: None,
-            bytes: None,
-            status: Status::Empty,
-            entry: None,
-            error: None,
-        });
-        shared.finish_offer(&item, &report);
-        return report;
-    }
 
-    // Records of this offer's pictures; with `--zip` they are written once the archive is.
-    let mut records: Vec<Record> = Vec::with_capacity(total);
-    let mut files: Vec<(usize, PathBuf)> = Vec::with_capacity(total);
+    let mut offer = OfferProgress::new(item.clone(), plan.len());
     let mut fetches = JoinSet::new();
     for planned in plan {
         match planned.complete.clone() {
-            Some((path, bytes)) => {
-                report.present += 1;
-                files.push((planned.position, path.clone()));
-                let record = shared.picture_record(&item, &planned, &path, bytes, Status::Present);
-                shared.keep_record(&mut records, record);
-                shared.emit(&Event::PictureDone {
-                    item: item.clone(),
-                    position: planned.position,
-                    outcome: PictureOutcome::Present { bytes },
-                });
-            }
+            Some((path, bytes)) => offer.present(&shared, &planned, &path, bytes),
             None => {
-                let shared = Arc::clone(&shared);
-                let item = item.clone();
+                let (shared, item, total) = (Arc::clone(&shared), item.clone(), offer.total);
                 fetches.spawn(async move {
                     let result =
                         fetch_and_save(&shared, &item, planned.position, total, &planned.url).await;
@@ -408,56 +378,114 @@ async fn process_offer(shared: Arc<Shared>, item: ItemId) -> OfferReport {
             }
         }
     }
-
     while let Some(done) = fetches.join_next().await {
-        let Ok((planned, result)) = done else {
-            report.failed += 1;
-            continue;
-        };
+        match done {
+            Ok((planned, result)) => offer.fetched(&shared, &planned, result),
+            // A fetch task that panicked: its picture counts as failed.
+            Err(_) => offer.report.failed += 1,
+        }
+    }
+    offer.finish(&shared).await
+}
+
+/// One offer's pictures as they finish: the counts, the manifest records (held back until the
+/// archive is written with `--zip`) and the saved files.
+struct OfferProgress {
+    item: ItemId,
+    total: usize,
+    report: OfferReport,
+    records: Vec<Record>,
+    files: Vec<(usize, PathBuf)>,
+}
+
+impl OfferProgress {
+    fn new(item: ItemId, total: usize) -> OfferProgress {
+        OfferProgress {
+            item,
+            total,
+            report: OfferReport::default(),
+            records: Vec::with_capacity(total),
+            files: Vec::with_capacity(total),
+        }
+    }
+
+    /// A picture complete from an earlier run.
+    fn present(&mut self, shared: &Shared, planned: &Planned, path: &Path, bytes: u64) {
+        self.report.present += 1;
+        self.files.push((planned.position, path.to_path_buf()));
+        let record = shared.picture_record(&self.item, planned, path, bytes, Status::Present);
+        self.keep(shared, record);
+        self.emit(shared, planned, PictureOutcome::Present { bytes });
+    }
+
+    /// A fetch that ended, saved or not.
+    fn fetched(
+        &mut self,
+        shared: &Shared,
+        planned: &Planned,
+        result: Result<SavedPicture, SaveError>,
+    ) {
         let outcome = match result {
             Ok(saved) => {
-                report.saved += 1;
-                report.bytes += saved.bytes;
-                files.push((planned.position, saved.path.clone()));
-                let record =
-                    shared.picture_record(&item, &planned, &saved.path, saved.bytes, Status::Saved);
-                shared.keep_record(&mut records, record);
+                self.report.saved += 1;
+                self.report.bytes += saved.bytes;
+                self.files.push((planned.position, saved.path.clone()));
+                let record = shared.picture_record(
+                    &self.item,
+                    planned,
+                    &saved.path,
+                    saved.bytes,
+                    Status::Saved,
+                );
+                self.keep(shared, record);
                 PictureOutcome::Saved { bytes: saved.bytes }
             }
             Err(error) => {
                 let error = crate::text::sanitize(&error.to_string()).into_owned();
-                report.failed += 1;
-                report
-                    .failures
-                    .push(format!("{item} picture {}: {error}", planned.position));
-                shared.keep_record(
-                    &mut records,
-                    Record {
-                        item: item.to_string(),
-                        picture: Some(planned.position),
-                        url: Some(planned.url.clone()),
-                        file: None,
-                        bytes: None,
-                        status: Status::Failed,
-                        entry: None,
-                        error: Some(error.clone()),
-                    },
-                );
+                self.report.failed += 1;
+                self.report.failures.push(format!(
+                    "{} picture {}: {error}",
+                    self.item, planned.position
+                ));
+                let record = Record {
+                    url: Some(planned.url.clone()),
+                    picture: Some(planned.position),
+                    ..Record::offer(&self.item, Status::Failed, Some(error.clone()))
+                };
+                self.keep(shared, record);
                 PictureOutcome::Failed { error }
             }
         };
+        self.emit(shared, planned, outcome);
+    }
+
+    /// Writes the record now, or keeps it for after the archive with `--zip`.
+    fn keep(&mut self, shared: &Shared, record: Record) {
+        if shared.options.zip {
+            self.records.push(record);
+        } else {
+            shared.record(&record);
+        }
+    }
+
+    fn emit(&self, shared: &Shared, planned: &Planned, outcome: PictureOutcome) {
         shared.emit(&Event::PictureDone {
-            item: item.clone(),
+            item: self.item.clone(),
             position: planned.position,
             outcome,
         });
     }
 
-    if shared.options.zip {
-        shared.zip_offer(&item, &mut report, records, files).await;
+    /// Writes the archive with `--zip`, and reports the offer done.
+    async fn finish(mut self, shared: &Shared) -> OfferReport {
+        if shared.options.zip {
+            shared
+                .zip_offer(&self.item, &mut self.report, self.records, self.files)
+                .await;
+        }
+        shared.finish_offer(&self.item, &self.report);
+        self.report
     }
-    shared.finish_offer(&item, &report);
-    report
 }
 
 /// Fetches one picture (from the picture cache when it is there), saves it, and records its
@@ -524,13 +552,40 @@ impl Shared {
         }
     }
 
-    /// Writes the record now, or keeps it for after the archive with `--zip`.
-    fn keep_record(&self, records: &mut Vec<Record>, record: Record) {
-        if self.options.zip {
-            records.push(record);
-        } else {
-            self.record(&record);
+    /// Reports an offer that has no pictures to fetch: its description failed, or lists
+    /// none.
+    fn offer_without_pictures(
+        &self,
+        item: &ItemId,
+        status: Status,
+        error: Option<String>,
+    ) -> OfferReport {
+        self.emit(&Event::OfferStarted {
+            item: item.clone(),
+            pictures: 0,
+            present: 0,
+        });
+        self.record(&Record::offer(item, status, error.clone()));
+        let mut report = OfferReport::default();
+        if let Some(error) = error {
+            report.failures.push(format!("{item}: {error}"));
+            report.error = Some(error);
         }
+        self.finish_offer(item, &report);
+        report
+    }
+
+    /// The offer's pictures, each with its complete copy from an earlier run if there is one.
+    async fn plan_offer(self: &Arc<Self>, item: &ItemId, desc: &ItemDesc) -> Vec<Planned> {
+        let urls: Vec<String> = description::extract(&desc.detail_imgs, &desc.detail_html)
+            .pictures
+            .into_iter()
+            .map(|picture| picture.url)
+            .collect();
+        let (shared, item) = (Arc::clone(self), item.clone());
+        tokio::task::spawn_blocking(move || shared.plan(&item, urls))
+            .await
+            .unwrap_or_default()
     }
 
     fn finish_offer(&self, item: &ItemId, report: &OfferReport) {
@@ -582,33 +637,70 @@ impl Shared {
             }
         }
 
+        // The retries happen here rather than in the client, so that no slot of the API limit
+        // is held while waiting, and each retry meets the limit as the last 503 left it.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let (message, allowed) = match self.call_api(item).await {
+                Ok(desc) => return Ok(desc),
+                Err(CallFailure::Final(message)) => return Err(message),
+                Err(CallFailure::Retryable(message)) => (message, self.api_retry.max_retries + 1),
+                Err(CallFailure::Overloaded(message)) => (message, OVERLOADED_ATTEMPTS),
+            };
+            if attempts >= allowed {
+                return Err(message);
+            }
+            tokio::time::sleep(self.api_retry.delay(attempts - 1, None)).await;
+        }
+    }
+
+    /// One API request under the API limit, which hears of its success or overload.
+    async fn call_api(&self, item: &ItemId) -> Result<ItemDesc, CallFailure> {
+        let context = &self.context;
         let permit = self.api_limit.acquire().await;
         if let Some(reason) = self.api_stopped() {
-            return Err(format!(
+            return Err(CallFailure::Final(format!(
                 "not fetched, because an earlier call failed: {reason}"
-            ));
+            )));
         }
         self.api_calls.fetch_add(1, Ordering::Relaxed);
         let fetch = Policy {
             refresh: true,
             offline: false,
         };
-        let result = get_or_fetch(store, &context.client, &context.scope, item, fetch).await;
-        match &result {
-            Ok(_) => permit.succeeded(),
-            Err(AnswerError::Api(ApiError::TooManyRequests)) => permit.overloaded(),
-            Err(AnswerError::Api(error)) if stops_every_call(error) => {
+        let result = get_or_fetch(
+            context.store.as_ref(),
+            &self.api_client,
+            &context.scope,
+            item,
+            fetch,
+        )
+        .await;
+        match result {
+            Ok(answer) => {
+                permit.succeeded();
+                Ok(answer.desc)
+            }
+            Err(AnswerError::Api(ApiError::TooManyRequests)) => {
+                permit.overloaded();
+                Err(CallFailure::Overloaded(
+                    ApiError::TooManyRequests.to_string(),
+                ))
+            }
+            Err(AnswerError::Api(error)) if stops_every_call(&error) => {
                 let mut stopped = self
                     .api_stopped
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner);
                 stopped.get_or_insert_with(|| error.to_string());
+                Err(CallFailure::Final(error.to_string()))
             }
-            Err(_) => {}
+            Err(AnswerError::Api(error)) if error.is_retryable() => {
+                Err(CallFailure::Retryable(error.to_string()))
+            }
+            Err(error) => Err(CallFailure::Final(error.to_string())),
         }
-        result
-            .map(|answer| answer.desc)
-            .map_err(|error| error.to_string())
     }
 
     fn api_stopped(&self) -> Option<String> {
@@ -672,6 +764,31 @@ impl Shared {
                         facts.saved_path.as_deref() == Some(path) && facts.bytes == Some(length)
                     })
             })
+    }
+
+    /// Copies into the new manifest the complete files of earlier runs' offers that this run
+    /// was not asked for, when they are still there, so the manifest describes the whole
+    /// folder. Blocking (one `stat` per file), at the end of a run.
+    fn carry_forward(&self, done: &HashSet<ItemId>) {
+        let mut kept: Vec<&Record> = self
+            .previous
+            .values()
+            .filter(|record| !done.iter().any(|item| item.as_str() == record.item))
+            .filter(|record| {
+                let Some(file) = record.file.as_deref() else {
+                    return false;
+                };
+                let Ok(meta) = std::fs::metadata(self.options.out.join(file)) else {
+                    return false;
+                };
+                // A zip's entries have their own lengths; the archive's existence is enough.
+                record.entry.is_some() || Some(meta.len()) == record.bytes
+            })
+            .collect();
+        kept.sort_by(|a, b| (&a.item, a.picture).cmp(&(&b.item, b.picture)));
+        for record in kept {
+            self.record(record);
+        }
     }
 
     /// With `--zip`, an offer whose archive exists is complete: its entries are recorded as

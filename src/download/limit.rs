@@ -6,10 +6,18 @@
 //! the maximum the user set. Only one halving happens per "generation": requests that were
 //! already in flight when the limit dropped report the same overload and must not halve it
 //! again and again.
+//!
+//! Growing back to the limit at which the last overload happened is what costs the next 503,
+//! so that last step waits for [`PROBE_PATIENCE`] times as many successes: against a server
+//! whose own limit is fixed, the limit settles just below it and probes it only now and then.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
+
+/// How many times the usual run of successes the limit waits for before it grows back to the
+/// level of the last overload.
+pub const PROBE_PATIENCE: usize = 8;
 
 /// The limit and who is waiting for it. Share it in an [`Arc`].
 #[derive(Debug)]
@@ -25,6 +33,8 @@ struct State {
     in_use: usize,
     successes: usize,
     generation: u64,
+    /// The limit in force when the last overload was reported.
+    overloaded_at: Option<usize>,
 }
 
 /// One slot of the limit, held for one request; dropping it frees the slot.
@@ -44,6 +54,7 @@ impl AdaptiveLimit {
                 in_use: 0,
                 successes: 0,
                 generation: 0,
+                overloaded_at: None,
             }),
             freed: Notify::new(),
             max,
@@ -87,11 +98,21 @@ impl AdaptiveLimit {
 }
 
 impl Permit {
-    /// The request succeeded: after `limit` successes in a row, the limit grows by one.
+    /// The request succeeded: after `limit` successes in a row (or [`PROBE_PATIENCE`] times
+    /// as many when the next step reaches the level of the last overload), the limit grows
+    /// by one.
     pub fn succeeded(&self) {
         let mut state = self.owner.lock();
         state.successes += 1;
-        if state.successes >= state.limit && state.limit < self.owner.max {
+        let probing = state
+            .overloaded_at
+            .is_some_and(|level| state.limit + 1 >= level);
+        let needed = if probing {
+            state.limit * PROBE_PATIENCE
+        } else {
+            state.limit
+        };
+        if state.successes >= needed && state.limit < self.owner.max {
             state.limit += 1;
             state.successes = 0;
             drop(state);
@@ -104,6 +125,7 @@ impl Permit {
         let mut state = self.owner.lock();
         state.successes = 0;
         if state.generation == self.generation {
+            state.overloaded_at = Some(state.limit);
             state.limit = (state.limit / 2).max(1);
             state.generation += 1;
         }
@@ -152,6 +174,19 @@ mod tests {
             limit.acquire().await.succeeded();
         }
         assert_eq!(limit.limit(), 8, "never past the maximum");
+    }
+
+    #[tokio::test]
+    async fn the_level_of_the_last_overload_is_probed_only_after_a_long_run_of_successes() {
+        let limit = AdaptiveLimit::new(2);
+        limit.acquire().await.overloaded();
+        assert_eq!(limit.limit(), 1);
+        for _ in 0..PROBE_PATIENCE - 1 {
+            limit.acquire().await.succeeded();
+        }
+        assert_eq!(limit.limit(), 1, "not yet back at the level that overloaded");
+        limit.acquire().await.succeeded();
+        assert_eq!(limit.limit(), 2);
     }
 
     #[tokio::test]

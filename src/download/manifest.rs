@@ -16,6 +16,8 @@ use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
+use crate::item_id::ItemId;
+
 /// The manifest's file name inside the output folder.
 pub const MANIFEST_FILE: &str = "manifest.jsonl";
 
@@ -57,6 +59,21 @@ pub struct Record {
 }
 
 impl Record {
+    /// A line about a whole offer (no picture, URL or file): one that failed, or lists no
+    /// pictures.
+    pub fn offer(item: &ItemId, status: Status, error: Option<String>) -> Record {
+        Record {
+            item: item.to_string(),
+            picture: None,
+            url: None,
+            file: None,
+            bytes: None,
+            status,
+            entry: None,
+            error,
+        }
+    }
+
     /// Whether this line names a complete file.
     pub fn is_complete(&self) -> bool {
         matches!(self.status, Status::Saved | Status::Present)

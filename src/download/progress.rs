@@ -192,22 +192,30 @@ fn offer_line(
     line
 }
 
+/// `1 offer`, `2 offers`.
+fn count(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 /// The closing summary: counts, bytes, time and rate, the first failures, and where the
 /// manifest is.
 pub fn summary_text(summary: &Summary) -> String {
     let seconds = summary.elapsed.as_secs_f64();
     let rate = summary.bytes_saved as f64 / seconds.max(0.001);
     let mut text = format!(
-        "{} offers ({} failed): {} pictures saved, {} already there, {} failed; {} in {:.1} s ({}/s); {} API calls\nmanifest: {}",
-        summary.offers,
+        "{} ({} failed): {} saved, {} already there, {} failed; {} in {:.1} s ({}/s); {}\nmanifest: {}",
+        count(summary.offers, "offer"),
         summary.offers_failed,
-        summary.pictures_saved,
+        count(summary.pictures_saved, "picture"),
         summary.pictures_present,
         summary.pictures_failed,
         HumanBytes(summary.bytes_saved),
         seconds,
         HumanBytes(rate as u64),
-        summary.api_calls,
+        count(summary.api_calls, "API call"),
         summary.manifest.display(),
     );
     if !summary.failures.is_empty() {
@@ -263,5 +271,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("\n  1 picture 2: gone"), "{text}");
+        assert!(text.contains("; 0 API calls"), "{text}");
+        assert_eq!(count(1, "offer"), "1 offer");
     }
 }

@@ -38,8 +38,8 @@ pub const DEMO_TOKEN: &str = "descview-demo-token";
 
 /// How the stand-in behaves.
 ///
-/// Build it from `MockOptions::default()` and the `with_` methods, so that options added
-/// later (fault injection, delays) keep existing callers compiling.
+/// Build it from `MockOptions::default()` and the `with_` methods (or struct update syntax),
+/// so that options added later keep existing callers compiling.
 #[derive(Clone)]
 pub struct MockOptions {
     /// The token that `item_desc` accepts; anything else is answered as an auth failure.

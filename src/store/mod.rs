@@ -45,9 +45,6 @@ pub const DEFAULT_CACHE_CAP: u64 = 1 << 30;
 /// Overrides the cache directory (tests, and people who keep caches elsewhere).
 pub const CACHE_DIR_ENV: &str = "DESCVIEW_CACHE_DIR";
 
-/// Overrides the data directory; the same variable the settings read.
-pub const DATA_DIR_ENV: &str = "DESCVIEW_DATA_DIR";
-
 /// How long a writer waits for another process's write to finish before giving up. Writes
 /// are single small transactions, so anything near this means the other process is stuck.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

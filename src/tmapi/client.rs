@@ -5,6 +5,11 @@
 //! turned into [`ApiError`]s built from the host and the offer ID, log lines name the host,
 //! and redirects are not followed, because following one would hand the token to whatever
 //! host, over whatever scheme, the `Location` names.
+//!
+//! One call has one deadline ([`ClientConfig::deadline`], the API's 60 s): every attempt gets
+//! the per-request timeout or what is left of the deadline, whichever is less, and a retry is
+//! only sent when its wait and a useful attempt still fit. A user never waits four minutes for
+//! three retries of a request that stalls.
 
 use std::error::Error as StdError;
 use std::io;

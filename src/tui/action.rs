@@ -46,6 +46,15 @@ pub enum Action {
         request: PreviewRequest,
         result: Result<PreviewImage, String>,
     },
+    /// The history pane's entries arrived.
+    HistoryLoaded(Result<Vec<HistoryRow>, String>),
+    /// One picture of a download was saved (or failed).
+    DownloadStep {
+        /// The download's number.
+        download: u64,
+        /// Where it was saved, or why not.
+        result: Result<String, String>,
+    },
     /// A clipboard write finished; the text says which route was used.
     Copied(Result<String, String>),
     /// Opening a URL in the browser finished.
@@ -60,6 +69,21 @@ pub struct Loaded {
     pub desc: ItemDesc,
     /// Its pictures.
     pub description: Description,
+    /// How old the answer is when it came from the local store; `None` when just fetched.
+    pub stored_age: Option<std::time::Duration>,
+}
+
+/// One offer of the history pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    /// The offer.
+    pub item: ItemId,
+    /// When it was last opened, as people say it ("5 min ago").
+    pub when: String,
+    /// How many pictures it has.
+    pub pictures: usize,
+    /// A short label, safe for the terminal.
+    pub label: String,
 }
 
 /// A mouse event, reduced to what the browser uses.
@@ -110,8 +134,23 @@ pub enum Key {
 /// Work for the runtime.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// Fetch an offer's description; answer with `DescriptionLoaded` carrying `generation`.
-    FetchDescription { generation: u64, item: ItemId },
+    /// Fetch an offer's description (from the local store unless `refresh`); answer with
+    /// `DescriptionLoaded` carrying `generation`.
+    FetchDescription {
+        generation: u64,
+        item: ItemId,
+        refresh: bool,
+    },
+    /// Read the history of opened offers; answer with `HistoryLoaded`.
+    LoadHistory,
+    /// Save pictures `(position from 1, URL)` of `item`, whose list has `total` pictures, into
+    /// the download folder; answer with one `DownloadStep` each.
+    Download {
+        download: u64,
+        item: ItemId,
+        total: usize,
+        pictures: Vec<(usize, String)>,
+    },
     /// Abort the running description fetch, if any.
     CancelDescription,
     /// Format and highlight the description HTML for the panel.

@@ -13,11 +13,12 @@ use ratatui::layout::Rect;
 use ratatui::Terminal;
 use ratatui_image::picker::Picker;
 
-use super::action::{Action, Effect, Key, Loaded};
-use super::runtime::{meta_of, prepare_offline, PictureStore, Services};
+use super::action::{Action, Effect, Key};
+use super::runtime::{
+    fetch_description, load_history, meta_of, prepare_offline, save_one, PictureStore, Services,
+};
 use super::state::{App, StartInfo};
 use super::{html_panel, update, view};
-use crate::description;
 
 /// A browser driven by code.
 pub struct Headless {
@@ -37,7 +38,11 @@ pub struct Headless {
 impl Headless {
     /// A browser of `width` x `height` cells drawing pictures in half-blocks.
     pub fn new(services: Services, start: StartInfo, width: u16, height: u16) -> Self {
-        let store = Arc::new(PictureStore::new(services.fetcher.clone(), 256 << 20));
+        let store = Arc::new(PictureStore::new(
+            services.fetcher.clone(),
+            services.store.clone(),
+            256 << 20,
+        ));
         Headless {
             app: App::new(start, Rect::new(0, 0, width, height)),
             services,
@@ -92,20 +97,31 @@ impl Headless {
 
     async fn run(&mut self, effect: Effect) -> Vec<Action> {
         match effect {
-            Effect::FetchDescription { generation, item } => {
-                let result = match self.services.client.item_desc(&item).await {
-                    Ok(desc) => {
-                        let description =
-                            description::extract(&desc.detail_imgs, &desc.detail_html);
-                        Ok(Loaded { desc, description })
-                    }
-                    Err(error) => Err(error.to_string()),
-                };
+            Effect::FetchDescription {
+                generation,
+                item,
+                refresh,
+            } => {
+                let result = fetch_description(&self.services, &item, refresh).await;
                 vec![Action::DescriptionLoaded {
                     generation,
                     item,
                     result,
                 }]
+            }
+            Effect::LoadHistory => vec![Action::HistoryLoaded(load_history(&self.services).await)],
+            Effect::Download {
+                download,
+                item,
+                total,
+                pictures,
+            } => {
+                let mut steps = Vec::new();
+                for (position, url) in pictures {
+                    let result = save_one(&self.services, &item, position, total, &url).await;
+                    steps.push(Action::DownloadStep { download, result });
+                }
+                steps
             }
             Effect::FormatHtml { generation, html } => {
                 vec![Action::HtmlReady {

@@ -51,11 +51,19 @@ pub enum Command {
     Cancel,
     /// Redraw the whole screen.
     Redraw,
+    /// Fetch the offer on screen again (one API call).
+    Refresh,
+    /// Show the offers opened before.
+    History,
+    /// Save the selected picture into the download folder.
+    Download,
+    /// Save all of the offer's pictures into the download folder.
+    DownloadAll,
 }
 
 impl Command {
     /// Every command, in the help screen's order.
-    pub const ALL: [Command; 21] = [
+    pub const ALL: [Command; 25] = [
         Command::Quit,
         Command::ToggleHelp,
         Command::FocusInput,
@@ -75,6 +83,10 @@ impl Command {
         Command::OpenPicture,
         Command::ToggleFitWidth,
         Command::ToggleHtml,
+        Command::Refresh,
+        Command::History,
+        Command::Download,
+        Command::DownloadAll,
         Command::Cancel,
         Command::Redraw,
     ];
@@ -103,6 +115,10 @@ impl Command {
             Command::ToggleHtml => "toggle_html",
             Command::Cancel => "cancel",
             Command::Redraw => "redraw",
+            Command::Refresh => "refresh",
+            Command::History => "history",
+            Command::Download => "download",
+            Command::DownloadAll => "download_all",
         }
     }
 
@@ -135,6 +151,10 @@ impl Command {
             Command::ToggleHtml => "show or hide the HTML panel",
             Command::Cancel => "cancel the fetch, or leave the input",
             Command::Redraw => "redraw the screen",
+            Command::Refresh => "fetch the offer again (one API call)",
+            Command::History => "offers opened before",
+            Command::Download => "save the selected picture",
+            Command::DownloadAll => "save all pictures of the offer",
         }
     }
 }
@@ -178,6 +198,10 @@ impl Default for Keymap {
             (Key::Char('o'), OpenPicture),
             (Key::Char('z'), ToggleFitWidth),
             (Key::Char('t'), ToggleHtml),
+            (Key::Char('r'), Refresh),
+            (Key::Char('H'), History),
+            (Key::Char('d'), Download),
+            (Key::Char('D'), DownloadAll),
             (Key::Esc, Cancel),
             (Key::Ctrl('l'), Redraw),
         ];

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,15 +27,21 @@ use tokio::task::AbortHandle;
 use crate::cache::WeightedLru;
 use crate::clipboard::Clipboard;
 use crate::description;
+use crate::download;
 use crate::item_id::ItemId;
 use crate::media::{self, Fetched, Fetcher};
+use crate::store::{self, Policy, Store};
 use crate::tmapi::Client;
 
-use super::action::{Action, Effect, Key, Loaded, Mouse, MouseKind};
+use super::action::{Action, Effect, HistoryRow, Key, Loaded, Mouse, MouseKind};
 use super::preview::{self, CellGeometry};
 use super::state::{App, PictureMeta, PreviewImage, PreviewRequest, StartInfo};
 use super::{html_panel, terminal, update, view};
 
+/// Offers the history pane lists.
+const HISTORY_ROWS: usize = 200;
+/// Pictures saved at once by `D`.
+const PARALLEL_SAVES: usize = 4;
 /// Picture fetches in flight at once while the list fills; the selected picture's fetch does
 /// not wait for these.
 const PARALLEL_FETCHES: usize = 4;
@@ -45,12 +52,126 @@ const PREVIEW_DEBOUNCE: Duration = Duration::from_millis(40);
 const TICK: Duration = Duration::from_millis(100);
 
 /// What the browser needs from the outside world.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Services {
     /// The API client (real, or pointed at the local stand-in).
     pub client: Client,
     /// The picture fetcher.
     pub fetcher: Fetcher,
+    /// The local store (kept answers, history, the picture cache); without one every offer
+    /// costs an API call.
+    pub store: Option<Store>,
+    /// The key answers are kept under: the API base, or the demo's own.
+    pub scope: String,
+    /// Never call the API (`--offline`).
+    pub offline: bool,
+    /// Where `d` and `D` save pictures.
+    pub download_dir: PathBuf,
+}
+
+impl Services {
+    /// Services without a store, saving into `download_dir`; for tests and benchmarks.
+    pub fn without_store(client: Client, fetcher: Fetcher, download_dir: PathBuf) -> Self {
+        Services {
+            client,
+            fetcher,
+            store: None,
+            scope: String::new(),
+            offline: false,
+            download_dir,
+        }
+    }
+}
+
+/// An offer's description, from the store unless `refresh` (then one API call), with its
+/// pictures extracted off the async threads; the opening is recorded in the history.
+pub async fn fetch_description(
+    services: &Services,
+    item: &ItemId,
+    refresh: bool,
+) -> Result<Loaded, String> {
+    let policy = Policy {
+        refresh,
+        offline: services.offline,
+    };
+    let answer = store::answers::get_or_fetch(
+        services.store.as_ref(),
+        &services.client,
+        &services.scope,
+        item,
+        policy,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let stored_age = answer.age();
+    let desc = answer.desc;
+    let loaded = tokio::task::spawn_blocking(move || {
+        let description = description::extract(&desc.detail_imgs, &desc.detail_html);
+        Loaded {
+            desc,
+            description,
+            stored_age,
+        }
+    })
+    .await
+    .map_err(|_| "reading the description failed".to_string())?;
+
+    if let Some(store) = services.store.clone() {
+        let (scope, item) = (services.scope.clone(), item.clone());
+        let pictures = loaded.description.pictures.len();
+        let label = store::label_for(&loaded.desc, pictures);
+        let recorded =
+            tokio::task::spawn_blocking(move || store.record_open(&scope, &item, pictures, &label))
+                .await;
+        if let Ok(Err(error)) = recorded {
+            tracing::warn!(%error, "could not record the offer in the history");
+        }
+    }
+    Ok(loaded)
+}
+
+/// The most recent offers of the history, newest first.
+pub async fn load_history(services: &Services) -> Result<Vec<HistoryRow>, String> {
+    let Some(store) = services.store.clone() else {
+        return Err("there is no local store, so no history: check `descview doctor`".to_string());
+    };
+    let scope = services.scope.clone();
+    let entries = tokio::task::spawn_blocking(move || store.recent(&scope, HISTORY_ROWS))
+        .await
+        .map_err(|_| "reading the history failed".to_string())?
+        .map_err(|e| e.to_string())?;
+    let now = std::time::SystemTime::now();
+    Ok(entries
+        .into_iter()
+        .map(|entry| HistoryRow {
+            when: store::describe_age(now.duration_since(entry.opened_at).unwrap_or_default()),
+            item: entry.item,
+            pictures: entry.pictures,
+            label: entry.label,
+        })
+        .collect())
+}
+
+/// Saves one picture for `d`/`D`; the text is where it went, or why it did not.
+pub async fn save_one(
+    services: &Services,
+    item: &ItemId,
+    position: usize,
+    total: usize,
+    url: &str,
+) -> Result<String, String> {
+    download::save_picture(
+        &services.fetcher,
+        services.store.as_ref(),
+        &services.download_dir,
+        item,
+        position,
+        total,
+        url,
+    )
+    .await
+    .map(|saved| saved.path.display().to_string())
+    .map_err(|e| format!("picture {position}: {e}"))
 }
 
 /// How the browser starts.
@@ -119,7 +240,7 @@ pub async fn run(services: Services, options: Options) -> anyhow::Result<()> {
             executor.flush_terminal_writes(term.backend_mut())?;
             dirty = false;
         }
-        let animating = app.loading.is_some() || app.preview.is_pending();
+        let animating = app.loading.is_some() || app.preview.is_pending() || app.download.is_some();
         let action = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => translate(event),
@@ -244,6 +365,7 @@ type FetchResult = Result<Arc<Fetched>, String>;
 /// fetched once however many ask for it at the same time.
 pub struct PictureStore {
     fetcher: Fetcher,
+    disk: Option<Store>,
     fetch_slots: Semaphore,
     bytes: Mutex<WeightedLru<String, Arc<Fetched>>>,
     in_flight: Mutex<HashMap<String, Arc<OnceCell<FetchResult>>>>,
@@ -258,10 +380,12 @@ pub struct ScaledPicture {
 }
 
 impl PictureStore {
-    /// A store that keeps at most `cache_bytes` of fetched and of decoded pictures each.
-    pub fn new(fetcher: Fetcher, cache_bytes: usize) -> Self {
+    /// A store that keeps at most `cache_bytes` of fetched and of decoded pictures each in
+    /// memory, in front of the local store's picture cache on disk (`disk`).
+    pub fn new(fetcher: Fetcher, disk: Option<Store>, cache_bytes: usize) -> Self {
         PictureStore {
             fetcher,
+            disk,
             fetch_slots: Semaphore::new(PARALLEL_FETCHES),
             bytes: Mutex::new(WeightedLru::new(cache_bytes)),
             in_flight: Mutex::new(HashMap::new()),
@@ -287,8 +411,7 @@ impl PictureStore {
                 } else {
                     self.fetch_slots.acquire().await.ok()
                 };
-                self.fetcher
-                    .fetch(url)
+                store::fetch_cached(self.disk.as_ref(), &self.fetcher, url)
                     .await
                     .map(Arc::new)
                     .map_err(|e| e.to_string())
@@ -345,7 +468,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Runs effects and remembers the tasks it may have to cancel.
 struct Executor {
-    client: Client,
+    services: Services,
     store: Arc<PictureStore>,
     picker: Arc<Picker>,
     geometry: CellGeometry,
@@ -377,8 +500,12 @@ impl Executor {
             options.osc52_limit
         };
         Executor {
-            client: services.client,
-            store: Arc::new(PictureStore::new(services.fetcher, cache_bytes)),
+            store: Arc::new(PictureStore::new(
+                services.fetcher.clone(),
+                services.store.clone(),
+                cache_bytes,
+            )),
+            services,
             geometry: CellGeometry::of(&picker),
             picker: Arc::new(picker),
             tx,
@@ -400,11 +527,15 @@ impl Executor {
 
     fn run(&mut self, effect: Effect) {
         match effect {
-            Effect::FetchDescription { generation, item } => {
-                let client = self.client.clone();
+            Effect::FetchDescription {
+                generation,
+                item,
+                refresh,
+            } => {
+                let services = self.services.clone();
                 let tx = self.tx.clone();
                 let task = tokio::spawn(async move {
-                    let result = fetch_description(&client, &item).await;
+                    let result = fetch_description(&services, &item, refresh).await;
                     let _ = tx.send(Action::DescriptionLoaded {
                         generation,
                         item,
@@ -445,6 +576,33 @@ impl Executor {
                 for task in self.picture_tasks.drain(..) {
                     task.abort();
                 }
+            }
+            Effect::LoadHistory => {
+                let services = self.services.clone();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(Action::HistoryLoaded(load_history(&services).await));
+                });
+            }
+            Effect::Download {
+                download,
+                item,
+                total,
+                pictures,
+            } => {
+                let services = self.services.clone();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    futures_util::stream::iter(pictures)
+                        .for_each_concurrent(PARALLEL_SAVES, |(position, url)| {
+                            let (services, tx, item) = (&services, &tx, &item);
+                            async move {
+                                let result = save_one(services, item, position, total, &url).await;
+                                let _ = tx.send(Action::DownloadStep { download, result });
+                            }
+                        })
+                        .await;
+                });
             }
             Effect::PreparePreview(request) => self.prepare_preview(request),
             Effect::Prefetch(requests) => self.prefetch(requests),
@@ -542,16 +700,6 @@ impl Executor {
             task.abort();
         }
     }
-}
-
-async fn fetch_description(client: &Client, item: &ItemId) -> Result<Loaded, String> {
-    let desc = client.item_desc(item).await.map_err(|e| e.to_string())?;
-    tokio::task::spawn_blocking(move || {
-        let description = description::extract(&desc.detail_imgs, &desc.detail_html);
-        Loaded { desc, description }
-    })
-    .await
-    .map_err(|_| "reading the description failed".to_string())
 }
 
 /// What the list shows about a fetched picture.

@@ -131,6 +131,8 @@ pub struct Offer {
     pub html_offset: usize,
     /// How many columns the HTML is scrolled to the right.
     pub html_column: usize,
+    /// How old the answer was when it came from the local store; `None` when fetched now.
+    pub stored_age: Option<Duration>,
 }
 
 impl Offer {
@@ -215,6 +217,34 @@ pub enum Message {
     Error(String),
 }
 
+/// The history pane.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryPane {
+    /// The offers, newest first; `None` while they load.
+    pub rows: Option<Vec<super::action::HistoryRow>>,
+    /// The selected row.
+    pub selected: usize,
+    /// Why the history could not be read.
+    pub error: Option<String>,
+}
+
+/// A download in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    /// Its number; steps of older downloads are not counted here.
+    pub id: u64,
+    /// The offer.
+    pub item: ItemId,
+    /// Pictures to save.
+    pub total: usize,
+    /// Pictures saved.
+    pub saved: usize,
+    /// Why pictures failed.
+    pub failures: Vec<String>,
+    /// Where the last picture went.
+    pub last_path: Option<String>,
+}
+
 /// The whole browser.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -238,6 +268,12 @@ pub struct App {
     pub message: Option<Message>,
     /// The key help is open.
     pub help: bool,
+    /// The history pane is open.
+    pub history: Option<HistoryPane>,
+    /// The download in progress, if any.
+    pub download: Option<Download>,
+    /// The number of the latest download.
+    pub downloads_started: u64,
     /// The HTML panel is shown.
     pub html_visible: bool,
     /// The preview mode, kept across pictures and offers.
@@ -274,6 +310,9 @@ impl App {
             failure: None,
             message: None,
             help: false,
+            history: None,
+            download: None,
+            downloads_started: 0,
             html_visible: true,
             fit: FitMode::default(),
             preview_scroll: 0,

@@ -45,6 +45,19 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             result,
         } => on_picture_fetched(app, generation, index, result),
         Action::PreviewReady { request, result } => on_preview_ready(app, request, result),
+        Action::HistoryLoaded(result) => {
+            if let Some(history) = app.history.as_mut() {
+                match result {
+                    Ok(rows) => history.rows = Some(rows),
+                    Err(error) => history.error = Some(error),
+                }
+            }
+            Vec::new()
+        }
+        Action::DownloadStep { download, result } => {
+            on_download_step(app, download, result);
+            Vec::new()
+        }
         Action::Copied(result) | Action::Opened(result) => {
             app.message = Some(match result {
                 Ok(text) => Message::Info(text),
@@ -66,6 +79,9 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
     if app.help {
         app.help = false;
         return Vec::new();
+    }
+    if app.history.is_some() {
+        return on_history_key(app, key);
     }
     if app.focus == Focus::Input {
         return on_input_key(app, key);
@@ -261,7 +277,10 @@ fn submit(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     }
     if app.offer.as_ref().is_some_and(|o| o.item == item) {
-        app.message = Some(Message::Info(format!("offer {item} is already shown")));
+        let refresh = app.keymap.hint(Command::Refresh);
+        app.message = Some(Message::Info(format!(
+            "offer {item} is already shown; {refresh} fetches it again"
+        )));
         app.focus = Focus::List;
         return Vec::new();
     }
@@ -278,6 +297,7 @@ fn submit(app: &mut App) -> Vec<Effect> {
         Effect::FetchDescription {
             generation: app.generation,
             item,
+            refresh: false,
         },
     ]
 }
@@ -320,11 +340,20 @@ fn on_description(
         .map(|(i, row)| (i, row.picture.url.clone()))
         .collect();
     let count = rows.len();
-    app.message = Some(Message::Info(match count {
-        0 => format!("offer {item}: the description has no pictures"),
-        1 => format!("offer {item}: 1 picture"),
-        n => format!("offer {item}: {n} pictures"),
-    }));
+    let pictures = match count {
+        0 => "the description has no pictures".to_string(),
+        1 => "1 picture".to_string(),
+        n => format!("{n} pictures"),
+    };
+    let origin = match loaded.stored_age {
+        Some(age) => format!(
+            " (kept from {}, no API call; {} fetches it again)",
+            crate::store::answers::describe_age(age),
+            app.keymap.hint(Command::Refresh)
+        ),
+        None => String::new(),
+    };
+    app.message = Some(Message::Info(format!("offer {item}: {pictures}{origin}")));
     app.offer = Some(Offer {
         item,
         generation,
@@ -336,6 +365,7 @@ fn on_description(
         list_offset: 0,
         html_offset: 0,
         html_column: 0,
+        stored_age: loaded.stored_age,
     });
     app.failure = None;
     app.focus = Focus::List;
@@ -490,6 +520,151 @@ fn run_command(app: &mut App, command: Command) -> Vec<Effect> {
             }
         }
         Command::Redraw => app.redraw = true,
+        Command::Refresh => return refresh(app),
+        Command::History => {
+            app.history = Some(Default::default());
+            return vec![Effect::LoadHistory];
+        }
+        Command::Download => return download(app, false),
+        Command::DownloadAll => return download(app, true),
+    }
+    Vec::new()
+}
+
+/// `r`: the offer on screen again, from the API (one billed call).
+fn refresh(app: &mut App) -> Vec<Effect> {
+    let Some(offer) = app.offer.as_ref() else {
+        app.message = Some(Message::Error("no offer to fetch again".to_string()));
+        return Vec::new();
+    };
+    if app.loading.is_some() {
+        app.message = Some(Message::Info("a fetch is already running".to_string()));
+        return Vec::new();
+    }
+    let item = offer.item.clone();
+    app.generation += 1;
+    app.loading = Some(Loading {
+        item: item.clone(),
+        generation: app.generation,
+        started: app.clock,
+    });
+    vec![Effect::FetchDescription {
+        generation: app.generation,
+        item,
+        refresh: true,
+    }]
+}
+
+/// `d` and `D`: save the selected picture, or all of them, as `<dir>/<item>/NN.<ext>`.
+fn download(app: &mut App, all: bool) -> Vec<Effect> {
+    if let Some(running) = &app.download {
+        app.message = Some(Message::Info(format!(
+            "a download is running ({}/{}); wait for it to finish",
+            running.saved + running.failures.len(),
+            running.total
+        )));
+        return Vec::new();
+    }
+    let Some(offer) = app.offer.as_ref().filter(|o| !o.rows.is_empty()) else {
+        app.message = Some(Message::Error("no pictures to save".to_string()));
+        return Vec::new();
+    };
+    let pictures: Vec<(usize, String)> = if all {
+        offer
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| (i + 1, row.picture.url.clone()))
+            .collect()
+    } else {
+        match offer.selected_row() {
+            Some(row) => vec![(offer.selected + 1, row.picture.url.clone())],
+            None => return Vec::new(),
+        }
+    };
+    app.downloads_started += 1;
+    app.download = Some(super::state::Download {
+        id: app.downloads_started,
+        item: offer.item.clone(),
+        total: pictures.len(),
+        saved: 0,
+        failures: Vec::new(),
+        last_path: None,
+    });
+    vec![Effect::Download {
+        download: app.downloads_started,
+        item: offer.item.clone(),
+        total: offer.rows.len(),
+        pictures,
+    }]
+}
+
+fn on_download_step(app: &mut App, id: u64, result: Result<String, String>) {
+    let Some(download) = app.download.as_mut().filter(|d| d.id == id) else {
+        return;
+    };
+    match result {
+        Ok(path) => {
+            download.saved += 1;
+            download.last_path = Some(path);
+        }
+        Err(reason) => download.failures.push(reason),
+    }
+    if download.saved + download.failures.len() < download.total {
+        return;
+    }
+    let done = app.download.take().expect("checked above");
+    let place = match (&done.last_path, done.total) {
+        (Some(path), 1) => path.clone(),
+        (Some(path), _) => std::path::Path::new(path)
+            .parent()
+            .map(|dir| dir.display().to_string())
+            .unwrap_or_else(|| path.clone()),
+        (None, _) => String::new(),
+    };
+    app.message = Some(match done.failures.first() {
+        None if done.total == 1 => Message::Info(format!("saved {place}")),
+        None => Message::Info(format!("saved {} pictures to {place}", done.saved)),
+        Some(first) => Message::Error(format!(
+            "saved {} of {} pictures; {} failed: {first}",
+            done.saved,
+            done.total,
+            done.failures.len()
+        )),
+    });
+}
+
+/// Keys while the history pane is open: move, open with Enter, close with Esc.
+fn on_history_key(app: &mut App, key: Key) -> Vec<Effect> {
+    let command = app.keymap.command(key);
+    let Some(history) = app.history.as_mut() else {
+        return Vec::new();
+    };
+    let count = history.rows.as_ref().map(Vec::len).unwrap_or(0);
+    match (key, command) {
+        (Key::Enter, _) => {
+            let chosen = history
+                .rows
+                .as_ref()
+                .and_then(|rows| rows.get(history.selected))
+                .cloned();
+            app.history = None;
+            if let Some(row) = chosen {
+                app.input.text = row.item.to_string();
+                app.input.cursor = app.input.text.chars().count();
+                return submit(app);
+            }
+        }
+        (_, Some(Command::MoveDown)) if count > 0 => {
+            history.selected = (history.selected + 1).min(count - 1);
+        }
+        (_, Some(Command::MoveUp)) => history.selected = history.selected.saturating_sub(1),
+        (_, Some(Command::MoveTop)) => history.selected = 0,
+        (_, Some(Command::MoveBottom)) => history.selected = count.saturating_sub(1),
+        (Key::Esc, _) | (_, Some(Command::History | Command::Quit | Command::Cancel)) => {
+            app.history = None;
+        }
+        _ => {}
     }
     Vec::new()
 }

@@ -13,7 +13,7 @@ use ratatui_image::Image;
 
 use super::keys::{key_name, Command};
 use super::layout::{self, Areas};
-use super::state::{App, FitMode, Focus, Message, Offer, PictureMeta, Row, RowState};
+use super::state::{App, FitMode, Focus, HistoryPane, Message, Offer, PictureMeta, Row, RowState};
 use crate::config::Theme;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -37,9 +37,65 @@ pub fn view(app: &App, frame: &mut Frame) {
         None => draw_start(app, frame, body(&areas)),
     }
     draw_status(app, frame, areas.status);
+    if let Some(history) = &app.history {
+        draw_history(app, history, frame, screen);
+    }
     if app.help {
         draw_help(app, frame, screen);
     }
+}
+
+/// A box of `width` x `height` cells in the middle of `screen`, never larger than it.
+fn centered(screen: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(screen.width);
+    let height = height.min(screen.height);
+    Rect {
+        x: screen.x + (screen.width - width) / 2,
+        y: screen.y + (screen.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+fn draw_history(app: &App, history: &HistoryPane, frame: &mut Frame, screen: Rect) {
+    let t = &app.theme;
+    let area = centered(screen, 100, screen.height.saturating_sub(4).max(3));
+    let block = pane(t, Line::from(" History (Enter opens, Esc closes) "), true);
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+
+    let lines: Vec<Line> = match (&history.rows, &history.error) {
+        (_, Some(error)) => vec![Line::styled(error.clone(), Style::new().fg(t.error))],
+        (None, None) => vec![Line::styled("reading the history…", Style::new().fg(t.dim))],
+        (Some(rows), None) if rows.is_empty() => vec![Line::styled(
+            "no offers opened yet: the offers you open are listed here",
+            Style::new().fg(t.dim),
+        )],
+        (Some(rows), None) => {
+            let height = usize::from(inner.height).max(1);
+            let offset = history.selected.saturating_sub(height - 1);
+            rows.iter()
+                .enumerate()
+                .skip(offset)
+                .take(height)
+                .map(|(i, row)| {
+                    let style = if i == history.selected {
+                        Style::new().add_modifier(Modifier::REVERSED)
+                    } else {
+                        Style::new()
+                    };
+                    Line::from(vec![
+                        Span::styled(format!(" {:<14}", row.item), style.fg(t.accent)),
+                        Span::styled(format!("{:<12}", row.when), style.fg(t.dim)),
+                        Span::styled(format!("{:>4} pictures  ", row.pictures), style),
+                        Span::styled(row.label.clone(), style),
+                    ])
+                })
+                .collect()
+        }
+    };
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn body(areas: &Areas) -> Rect {
@@ -216,7 +272,11 @@ fn draw_list(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
     if failed > 0 {
         title.push_str(&format!(", {failed} failed"));
     }
-    title.push_str(") ");
+    title.push(')');
+    if let Some(age) = offer.stored_age {
+        title.push_str(&format!(" · kept from {}", crate::store::describe_age(age)));
+    }
+    title.push(' ');
     let block = pane(&app.theme, Line::from(title), app.focus == Focus::List);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -494,15 +554,27 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
     ])
     .areas(area);
 
-    let message = match &app.message {
-        Some(Message::Error(text)) => Span::styled(
-            text.clone(),
-            Style::new().fg(t.error).add_modifier(Modifier::BOLD),
+    let message = match (&app.download, &app.message) {
+        (Some(download), _) => Span::styled(
+            format!(
+                "{} saving pictures of {}: {}/{}",
+                spinner(app),
+                download.item,
+                download.saved + download.failures.len(),
+                download.total
+            ),
+            Style::new().fg(t.warn),
         ),
-        Some(Message::Info(text)) => Span::styled(text.clone(), Style::new().fg(t.ok)),
-        None => match app.offer.as_ref().and_then(|o| o.selected_row()) {
-            Some(row) if app.focus != Focus::Input => Span::raw(row.picture.url.clone()),
-            _ => Span::raw(""),
+        (None, message) => match message {
+            Some(Message::Error(text)) => Span::styled(
+                text.clone(),
+                Style::new().fg(t.error).add_modifier(Modifier::BOLD),
+            ),
+            Some(Message::Info(text)) => Span::styled(text.clone(), Style::new().fg(t.ok)),
+            None => match app.offer.as_ref().and_then(|o| o.selected_row()) {
+                Some(row) if app.focus != Focus::Input => Span::raw(row.picture.url.clone()),
+                _ => Span::raw(""),
+            },
         },
     };
     frame.render_widget(Paragraph::new(Line::from(message)), left);
@@ -578,14 +650,7 @@ fn draw_help(app: &App, frame: &mut Frame, screen: Rect) {
             Span::raw(what),
         ]));
     }
-    let width = 76.min(screen.width);
-    let height = (lines.len() as u16 + 2).min(screen.height);
-    let area = Rect {
-        x: screen.x + (screen.width - width) / 2,
-        y: screen.y + (screen.height - height) / 2,
-        width,
-        height,
-    };
+    let area = centered(screen, 76, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines).block(pane(

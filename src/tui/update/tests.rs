@@ -36,7 +36,11 @@ fn loaded(urls: &[&str]) -> Loaded {
             .collect(),
         unusable: vec![],
     };
-    Loaded { desc, description }
+    Loaded {
+        desc,
+        description,
+        stored_age: None,
+    }
 }
 
 fn urls(n: usize) -> Vec<String> {
@@ -536,4 +540,72 @@ fn a_click_selects_the_picture_and_the_wheel_scrolls_the_pane_under_it() {
         }),
     );
     assert_eq!(app.focus, Focus::Html);
+}
+
+#[test]
+fn r_fetches_the_offer_again_once() {
+    let mut app = app();
+    open_offer(&mut app, 2);
+    let effects = update(&mut app, Action::Key(Key::Char('r')));
+    assert!(
+        matches!(effects.as_slice(), [Effect::FetchDescription { refresh: true, item, .. }] if item.as_str() == "622619146604")
+    );
+    let again = update(&mut app, Action::Key(Key::Char('r')));
+    assert!(again.is_empty(), "no second call while the first runs");
+}
+
+#[test]
+fn a_download_counts_its_steps_and_reports_where() {
+    let mut app = app();
+    open_offer(&mut app, 3);
+    let effects = update(&mut app, Action::Key(Key::Char('D')));
+    let id = match effects.as_slice() {
+        [Effect::Download {
+            download,
+            pictures,
+            total,
+            ..
+        }] => {
+            assert_eq!(*total, 3);
+            assert_eq!(
+                pictures.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+                vec![1, 2, 3]
+            );
+            *download
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        update(&mut app, Action::Key(Key::Char('d'))).is_empty(),
+        "one download at a time"
+    );
+    update(
+        &mut app,
+        Action::DownloadStep {
+            download: id,
+            result: Ok("/d/622619146604/01.jpg".into()),
+        },
+    );
+    update(
+        &mut app,
+        Action::DownloadStep {
+            download: id,
+            result: Err("picture 2: HTTP 404".into()),
+        },
+    );
+    assert!(app.download.is_some());
+    update(
+        &mut app,
+        Action::DownloadStep {
+            download: id,
+            result: Ok("/d/622619146604/03.png".into()),
+        },
+    );
+    assert!(app.download.is_none());
+    assert_eq!(
+        app.message,
+        Some(Message::Error(
+            "saved 2 of 3 pictures; 1 failed: picture 2: HTTP 404".into()
+        ))
+    );
 }
