@@ -38,24 +38,25 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            return report(Failure::Other(format!(
-                "could not start the runtime: {error}"
-            )))
-        }
+    let result = match local_picture(&cli) {
+        Some((path, width)) => show_file(&cli.global, path, width),
+        None => run_in_runtime(cli),
     };
-    let result = runtime.block_on(run(cli));
-    // Background tasks (a stalled picture fetch) must not keep the process alive.
-    runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => report(failure),
     }
+}
+
+fn run_in_runtime(cli: Cli) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::Other(format!("could not start the runtime: {error}")))?;
+    let result = runtime.block_on(run(cli));
+    // Background tasks (a stalled picture fetch) must not keep the process alive.
+    runtime.shutdown_background();
+    result
 }
 
 fn report(failure: Failure) -> ExitCode {
@@ -244,16 +245,8 @@ async fn show(
     index: Option<usize>,
     width: Option<u16>,
 ) -> Result<(), Failure> {
-    let cols = width.unwrap_or_else(|| crossterm::terminal::size().map(|(w, _)| w).unwrap_or(80));
+    let cols = show_columns(width);
     let protocol = show_protocol(settings.protocol.value);
-
-    // A file on disk needs no session at all.
-    let path = std::path::Path::new(target);
-    if path.is_file() {
-        let bytes = std::fs::read(path)?;
-        return output::print_picture(&bytes, cols, protocol).map_err(Failure::Other);
-    }
-
     let session = open_session(settings, demo).await?;
     let is_offer = target.parse::<ItemId>();
     let urls: Vec<String> = match (is_offer, target.starts_with("http")) {
@@ -309,6 +302,38 @@ async fn show(
         )));
     }
     Ok(())
+}
+
+/// `show FILE` with a picture file on disk: its path and `--width`. Such a run reads one
+/// file and prints it, so `main` runs it without the tokio runtime and without a session
+/// (no HTTP client, no store): starting those took longer than printing a picture.
+fn local_picture(cli: &Cli) -> Option<(&std::path::Path, Option<u16>)> {
+    match &cli.command {
+        Some(Command::Show { target, width, .. }) if cli.item.is_none() => {
+            let path = std::path::Path::new(target);
+            path.is_file().then_some((path, *width))
+        }
+        _ => None,
+    }
+}
+
+/// `descview show FILE`: the settings (for `--protocol` and the config file's choice), then
+/// the picture.
+fn show_file(
+    global: &cli::Global,
+    path: &std::path::Path,
+    width: Option<u16>,
+) -> Result<(), Failure> {
+    let settings = commands::settings(global)?;
+    let protocol = show_protocol(settings.protocol.value);
+    let bytes = std::fs::read(path)
+        .map_err(|error| Failure::Other(format!("could not read {}: {error}", path.display())))?;
+    output::print_picture(&bytes, show_columns(width), protocol).map_err(Failure::Other)
+}
+
+/// `--width`, else the terminal's width, else 80 columns.
+fn show_columns(width: Option<u16>) -> u16 {
+    width.unwrap_or_else(|| crossterm::terminal::size().map(|(w, _)| w).unwrap_or(80))
 }
 
 fn show_protocol(protocol: Protocol) -> ShowProtocol {

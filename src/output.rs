@@ -101,35 +101,236 @@ pub enum ShowProtocol {
 }
 
 /// Decodes `bytes` for `cols` columns and prints the picture into the scrollback.
+///
+/// Half-blocks are written by [`write_halfblocks`]; viuer draws only where the terminal has a
+/// graphics protocol (kitty, iTerm2). viuer's own half-block printer resizes the picture again
+/// and sets both colours through termcolor for every cell, which took longer than decoding a
+/// 790x8000 JPEG; ours writes a colour only when it changes and the whole picture at once.
 pub fn print_picture(bytes: &[u8], cols: u16, protocol: ShowProtocol) -> Result<(), String> {
     let cols = u32::from(cols.max(1));
     // Half-blocks show one pixel per column and two per row: decode and scale for that,
     // which is what makes `show` fast on 790x8000 banners.
     let decoded = media::decode(bytes, Some((cols, u32::MAX))).map_err(|e| e.to_string())?;
     let image: DynamicImage = media::resize_to_width(&decoded.image, cols);
-    let config = viuer::Config {
-        absolute_offset: false,
-        width: Some(image.width()),
-        height: None,
-        truecolor: true,
-        use_kitty: matches!(protocol, ShowProtocol::Kitty | ShowProtocol::Detect),
-        use_iterm: matches!(protocol, ShowProtocol::Iterm2 | ShowProtocol::Detect),
-        ..Default::default()
-    };
-    viuer::print(&image, &config).map_err(|e| format!("printing the picture failed: {e}"))?;
+
+    let mut stdout = std::io::stdout().lock();
+    if uses_graphics(protocol) {
+        let config = viuer::Config {
+            absolute_offset: false,
+            width: Some(image.width()),
+            height: None,
+            truecolor: true,
+            use_kitty: matches!(protocol, ShowProtocol::Kitty | ShowProtocol::Detect),
+            use_iterm: matches!(protocol, ShowProtocol::Iterm2 | ShowProtocol::Detect),
+            ..Default::default()
+        };
+        viuer::print(&image, &config).map_err(|e| format!("printing the picture failed: {e}"))?;
+    } else {
+        write_halfblocks(&mut stdout, &image)
+            .and_then(|()| stdout.flush())
+            .map_err(|e| format!("printing the picture failed: {e}"))?;
+    }
     if decoded.truncated {
-        let _ = writeln!(
-            std::io::stdout(),
-            "(the file was cut short: partial picture)"
-        );
+        let _ = writeln!(stdout, "(the file was cut short: partial picture)");
     }
     Ok(())
+}
+
+/// Whether viuer will draw with a graphics protocol: the same choice viuer makes (iTerm2
+/// first, then kitty, each only where the terminal answers that it has it; both answers are
+/// asked once per process and kept). Everything else is half-blocks, which are ours.
+fn uses_graphics(protocol: ShowProtocol) -> bool {
+    let kitty = || viuer::get_kitty_support() != viuer::KittySupport::None;
+    match protocol {
+        ShowProtocol::Halfblocks => false,
+        ShowProtocol::Detect => viuer::is_iterm_supported() || kitty(),
+        ShowProtocol::Kitty => kitty(),
+        ShowProtocol::Iterm2 => viuer::is_iterm_supported(),
+    }
+}
+
+/// U+2580 UPPER HALF BLOCK: its foreground is the upper half of the cell, its background the
+/// lower half.
+const UPPER_HALF_BLOCK: &str = "\u{2580}";
+/// SGR 0: default colours, so nothing bleeds past the end of a line into the scrollback.
+const RESET: &[u8] = b"\x1b[0m";
+/// viuer's checkerboard for transparent pixels, kept so that `show` looks as it always did.
+const CHECKER_DARK: u8 = 102;
+const CHECKER_LIGHT: u8 = 153;
+
+/// Writes `image` as rows of half-block characters in 24-bit colour, each text row showing
+/// two rows of pixels (the picture should be as many pixels wide as it has columns).
+///
+/// Each line starts in the terminal's default colours and ends with a reset and a newline;
+/// within a line a colour is set only when it differs from the cell before. A picture with an
+/// odd number of rows ends with a line whose lower halves keep the default background.
+/// Transparent pixels are blended over a grey checkerboard. Nothing but SGR colour sequences,
+/// the half-block character and newlines is written.
+pub fn write_halfblocks(out: &mut impl Write, image: &DynamicImage) -> std::io::Result<()> {
+    let rgb = opaque_rgb(image);
+    let (width, height) = (rgb.width() as usize, rgb.height() as usize);
+    if width == 0 || height == 0 {
+        return Ok(());
+    }
+    let mut rows = rgb.as_raw().chunks_exact(width * 3);
+    // One write for the whole picture: a 80x405-cell picture is about 1 MB of escapes, and a
+    // write per line or per cell costs more than building it.
+    let mut text = Vec::with_capacity(width * height.div_ceil(2) * 24);
+    while let Some(upper) = rows.next() {
+        let lower = rows.next();
+        let (mut foreground, mut background) = (None, None);
+        for (column, top) in upper.chunks_exact(3).enumerate() {
+            let Ok(top) = <[u8; 3]>::try_from(top) else {
+                continue;
+            };
+            if foreground != Some(top) {
+                push_colour(&mut text, b"38", top);
+                foreground = Some(top);
+            }
+            let bottom = lower
+                .and_then(|row| row.get(column * 3..column * 3 + 3))
+                .and_then(|pixel| <[u8; 3]>::try_from(pixel).ok());
+            if let (Some(bottom), true) = (bottom, background != bottom) {
+                push_colour(&mut text, b"48", bottom);
+                background = Some(bottom);
+            }
+            text.extend_from_slice(UPPER_HALF_BLOCK.as_bytes());
+        }
+        text.extend_from_slice(RESET);
+        text.push(b'\n');
+    }
+    out.write_all(&text)
+}
+
+/// `ESC [ {layer} ; 2 ; R ; G ; B m`: layer 38 is the foreground, 48 the background.
+fn push_colour(text: &mut Vec<u8>, layer: &[u8], [red, green, blue]: [u8; 3]) {
+    text.extend_from_slice(b"\x1b[");
+    text.extend_from_slice(layer);
+    text.extend_from_slice(b";2");
+    for value in [red, green, blue] {
+        text.push(b';');
+        push_decimal(text, value);
+    }
+    text.push(b'm');
+}
+
+fn push_decimal(text: &mut Vec<u8>, value: u8) {
+    if value >= 100 {
+        text.push(b'0' + value / 100);
+    }
+    if value >= 10 {
+        text.push(b'0' + value / 10 % 10);
+    }
+    text.push(b'0' + value % 10);
+}
+
+/// The picture as opaque RGB: borrowed when it already is (the decoder gives RGB for every
+/// picture without transparency), else blended over the checkerboard.
+fn opaque_rgb(image: &DynamicImage) -> std::borrow::Cow<'_, image::RgbImage> {
+    if let DynamicImage::ImageRgb8(rgb) = image {
+        return std::borrow::Cow::Borrowed(rgb);
+    }
+    let rgba = image.to_rgba8();
+    let blended = image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let pixel = rgba.get_pixel(x, y).0;
+        let checker = if (x + y) % 2 == 0 {
+            CHECKER_DARK
+        } else {
+            CHECKER_LIGHT
+        };
+        let alpha = u16::from(pixel[3]);
+        let over = |colour: u8| {
+            let mixed = (u16::from(colour) * alpha + u16::from(checker) * (255 - alpha)) / 255;
+            // A weighted mean of two bytes is at most 255.
+            u8::try_from(mixed).unwrap_or(u8::MAX)
+        };
+        image::Rgb([over(pixel[0]), over(pixel[1]), over(pixel[2])])
+    });
+    std::borrow::Cow::Owned(blended)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::description::PictureSource;
+
+    fn halfblocks(image: &DynamicImage) -> String {
+        let mut out = Vec::new();
+        write_halfblocks(&mut out, image).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn halfblocks_show_two_pixel_rows_per_line_and_an_odd_last_row() {
+        let (red, green, blue) = ([255, 0, 0], [0, 255, 0], [0, 0, 255]);
+        let rows = [[red, green], [blue, blue], [[255, 255, 255], [7, 80, 200]]];
+        let picture =
+            image::RgbImage::from_fn(2, 3, |x, y| image::Rgb(rows[y as usize][x as usize]));
+        let text = halfblocks(&picture.into());
+        assert_eq!(
+            text,
+            "\x1b[38;2;255;0;0m\x1b[48;2;0;0;255m\u{2580}\x1b[38;2;0;255;0m\u{2580}\x1b[0m\n\
+             \x1b[38;2;255;255;255m\u{2580}\x1b[38;2;7;80;200m\u{2580}\x1b[0m\n",
+            "upper pixel in the foreground, lower in the background; a colour is set only when it \
+             changes; the odd last row keeps the default background"
+        );
+    }
+
+    /// Checks that `text` holds only SGR sequences, half blocks and newlines, and returns its
+    /// lines' cell counts.
+    fn cells_per_line(text: &str) -> Vec<usize> {
+        let mut lines = Vec::new();
+        let mut cells = 0;
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\u{2580}' => cells += 1,
+                '\n' => {
+                    lines.push(cells);
+                    cells = 0;
+                }
+                '\x1b' => {
+                    assert_eq!(chars.next(), Some('['), "only CSI sequences");
+                    let parameters: String = chars.by_ref().take_while(|&c| c != 'm').collect();
+                    assert!(
+                        parameters.chars().all(|c| c.is_ascii_digit() || c == ';'),
+                        "only SGR: {parameters:?}"
+                    );
+                }
+                other => panic!("unexpected character {other:?}"),
+            }
+        }
+        assert_eq!(cells, 0, "the last line ends with a newline");
+        lines
+    }
+
+    #[test]
+    fn halfblocks_write_only_colours_blocks_and_newlines() {
+        let picture = image::RgbaImage::from_fn(7, 9, |x, y| {
+            image::Rgba([(x * 40) as u8, (y * 30) as u8, 90, (x * y * 10) as u8])
+        });
+        let text = halfblocks(&picture.into());
+        assert_eq!(cells_per_line(&text), vec![7; 5]);
+        for line in text.lines() {
+            assert!(line.ends_with("\x1b[0m"), "every line resets: {line:?}");
+        }
+        assert!(halfblocks(&DynamicImage::new_rgb8(0, 0)).is_empty());
+    }
+
+    #[test]
+    fn transparency_shows_the_checkerboard() {
+        let clear = image::RgbaImage::from_pixel(2, 2, image::Rgba([255, 0, 0, 0]));
+        assert_eq!(
+            halfblocks(&clear.into()),
+            "\x1b[38;2;102;102;102m\x1b[48;2;153;153;153m\u{2580}\
+             \x1b[38;2;153;153;153m\x1b[48;2;102;102;102m\u{2580}\x1b[0m\n"
+        );
+        let half = image::RgbaImage::from_pixel(1, 1, image::Rgba([255, 0, 0, 128]));
+        assert_eq!(
+            halfblocks(&half.into()),
+            "\x1b[38;2;178;50;50m\u{2580}\x1b[0m\n"
+        );
+    }
 
     #[test]
     fn json_escapes_what_a_terminal_would_act_on() {

@@ -461,12 +461,8 @@ async fn an_api_that_answers_503_beyond_one_call_at_a_time_still_gives_every_off
     assert!(!summary.failed(), "{summary:?}");
     assert_eq!(summary.pictures_saved, 8);
     let calls = mock.requests("/1688/item_desc");
-    // Each offer: at most three rounds of the client's four requests; the limit halving
-    // after each 503 keeps far below that in practice.
-    assert!(
-        (8..=8 * 4 * 3).contains(&calls),
-        "{calls} calls for 8 offers"
-    );
+    // At most six requests an offer while the API answers 503.
+    assert!((8..=8 * 6).contains(&calls), "{calls} calls for 8 offers");
 }
 
 #[tokio::test]

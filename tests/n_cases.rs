@@ -30,6 +30,10 @@ const API: &str = "/1688/item_desc";
 /// Longer than any case should take, short enough that a hang fails the run.
 const DOES_NOT_HANG: Duration = Duration::from_secs(30);
 
+#[cfg(unix)]
+#[path = "support/pty.rs"]
+mod pty;
+
 fn item(digits: &str) -> ItemId {
     digits.parse().expect("a valid offer id")
 }
@@ -115,6 +119,39 @@ fn run_get(home: &Path, log_file: &Path, base: &str, item: &str, auth: &str) -> 
         .env("RUST_BACKTRACE", "1")
         .output()
         .expect("the binary runs")
+}
+
+/// Runs the browser on a pseudo-terminal with the token, opens `item`, waits for the failure
+/// to be shown, quits, and returns everything written to the terminal.
+#[cfg(unix)]
+fn browser_screen(home: &Path, log_file: &Path, base: &str, item: &str) -> String {
+    let log = log_file.display().to_string();
+    let args = [
+        "--api-base",
+        base,
+        "--api-timeout",
+        "1",
+        "--log-file",
+        &log,
+        item,
+    ];
+    let home_text = home.display().to_string();
+    let dirs = [
+        ("HOME", home_text.clone()),
+        ("DESCVIEW_CONFIG_DIR", format!("{home_text}/config")),
+        ("DESCVIEW_DATA_DIR", format!("{home_text}/data")),
+        ("DESCVIEW_STATE_DIR", format!("{home_text}/state")),
+        ("DESCVIEW_CACHE_DIR", format!("{home_text}/cache")),
+        ("TMAPI_TOKEN", SECRET.to_string()),
+        ("RUST_LOG", "trace".to_string()),
+    ];
+    let env: Vec<(&str, &str)> = dirs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut terminal = pty::Pty::spawn_with_env(&args, &env, 140, 40);
+    terminal.wait_for("the failure on screen", "The fetch failed");
+    terminal.send(b"\x03");
+    let status = terminal.wait_exit();
+    assert!(status.success(), "the browser exits cleanly: {status:?}");
+    terminal.text()
 }
 
 /// Every file under `dir`, recursively.
@@ -224,6 +261,19 @@ async fn n1_the_token_never_leaks() {
                 );
             }
         }
+    }
+
+    // The screen: the browser on a terminal of its own over the same failure paths.
+    #[cfg(unix)]
+    for (case, base, offer) in cases {
+        let (home_path, log_path) = (home.path().to_path_buf(), log_file.clone());
+        let (base, offer) = (base.to_string(), offer.to_string());
+        let screen = tokio::task::spawn_blocking(move || {
+            browser_screen(&home_path, &log_path, &base, &offer)
+        })
+        .await
+        .expect("the browser run ends");
+        assert_no_token(&format!("{case}: the screen"), screen.as_bytes());
     }
 
     let log = std::fs::read(&log_file).expect("the log file was written");
@@ -583,6 +633,7 @@ async fn n4_overload_while_downloading() {
         "{requests} picture requests"
     );
     let peak = stand_in.peak_in_flight("/cdn/");
+    println!("n4: {requests} picture requests, at most {peak} at once");
     assert!(
         (1..=jobs).contains(&peak),
         "{peak} picture requests at once"
@@ -656,4 +707,48 @@ async fn n5_compressed_answers() {
         bytes.get(..8)
     );
     assert_eq!(bytes, png());
+}
+
+/// N2 in the browser: while the API stalls, the browser keeps taking keys, Esc cancels the
+/// fetch at once, and quitting does not wait for the stalled call.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn n2_the_browser_stays_usable_and_esc_cancels() {
+    let (base, accepted) = silent_listener().await;
+    let home = tempfile::tempdir().expect("a temporary home");
+    let home_text = home.path().display().to_string();
+    let screen = tokio::task::spawn_blocking(move || {
+        let env = [
+            ("HOME", home_text.clone()),
+            ("DESCVIEW_CONFIG_DIR", format!("{home_text}/config")),
+            ("DESCVIEW_DATA_DIR", format!("{home_text}/data")),
+            ("DESCVIEW_STATE_DIR", format!("{home_text}/state")),
+            ("DESCVIEW_CACHE_DIR", format!("{home_text}/cache")),
+            ("TMAPI_TOKEN", "test-token".to_string()),
+        ];
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let base = base.to_string();
+        let mut terminal = pty::Pty::spawn_with_env(&["--api-base", &base, ITEM], &env, 120, 30);
+        terminal.wait_for("the fetch to run", "fetching");
+        // Keys still work while the call hangs; then Ctrl-U empties the line and `?` opens the
+        // help.
+        terminal.send(b"\x1b");
+        terminal.wait_for("the cancel", "cancelled");
+        terminal.send(b"\x15?");
+        terminal.wait_for("the help", "Help (any key closes)");
+        terminal.send(b"x");
+        let asked = Instant::now();
+        terminal.send(b"\x03");
+        let status = terminal.wait_exit();
+        assert!(status.success(), "{status:?}");
+        assert!(
+            asked.elapsed() < Duration::from_secs(10),
+            "quitting did not wait for the API"
+        );
+        terminal.text()
+    })
+    .await
+    .expect("the browser run ends");
+    assert!(screen.contains("cancelled"));
+    assert!(accepted.load(Ordering::SeqCst) >= 1, "the call was made");
 }

@@ -184,7 +184,11 @@ mod tests {
         for _ in 0..PROBE_PATIENCE - 1 {
             limit.acquire().await.succeeded();
         }
-        assert_eq!(limit.limit(), 1, "not yet back at the level that overloaded");
+        assert_eq!(
+            limit.limit(),
+            1,
+            "not yet back at the level that overloaded"
+        );
         limit.acquire().await.succeeded();
         assert_eq!(limit.limit(), 2);
     }

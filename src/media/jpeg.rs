@@ -104,7 +104,7 @@ pub(crate) fn read_info(bytes: &[u8]) -> Option<JpegInfo> {
 
 /// The next marker at or after `pos`: its code and where its 0xFF is. Fill bytes (extra 0xFF)
 /// before a code are allowed by the standard.
-fn next_marker(bytes: &[u8], mut pos: usize) -> Option<(u8, usize)> {
+pub(super) fn next_marker(bytes: &[u8], mut pos: usize) -> Option<(u8, usize)> {
     loop {
         let start = pos + bytes.get(pos..)?.iter().position(|&b| b == 0xFF)?;
         let mut code_at = start + 1;
@@ -121,7 +121,7 @@ fn next_marker(bytes: &[u8], mut pos: usize) -> Option<(u8, usize)> {
 
 /// The body of the segment whose 16-bit length field starts at `pos` (the length counts
 /// itself). `None` if the field or the body runs past the end.
-fn segment_body(bytes: &[u8], pos: usize) -> Option<Range<usize>> {
+pub(super) fn segment_body(bytes: &[u8], pos: usize) -> Option<Range<usize>> {
     let length = usize::from(u16::from_be_bytes(
         bytes.get(pos..pos + 2)?.try_into().ok()?,
     ));

@@ -11,6 +11,7 @@ mod decode;
 mod fetch;
 mod format;
 mod jpeg;
+mod jpeg_dc;
 mod scale;
 
 use std::fmt;

@@ -124,8 +124,8 @@ impl Client {
     /// Fetches one offer's description.
     ///
     /// Retries transient failures (see [`ApiError::is_retryable`]) as the configuration's
-    /// [`super::RetryPolicy`] allows; without a token, fails with [`ApiError::NoToken`] and
-    /// sends nothing.
+    /// [`super::RetryPolicy`] allows, all within [`ClientConfig::deadline`]; without a token,
+    /// fails with [`ApiError::NoToken`] and sends nothing.
     pub async fn item_desc(&self, item: &ItemId) -> Result<ItemDesc, ApiError> {
         self.item_desc_raw(item).await.map(|raw| raw.desc)
     }

@@ -103,6 +103,12 @@ fn on_input_key(app: &mut App, key: Key) -> Vec<Effect> {
     let input = &mut app.input;
     let len = input.text.chars().count();
     match key {
+        // No offer ID or link starts with `?`, so on an empty line it asks for the help:
+        // otherwise a new user on the start screen could not reach it.
+        Key::Char(c) if len == 0 && app.keymap.command(key) == Some(Command::ToggleHelp) => {
+            let _ = c;
+            app.help = true;
+        }
         Key::Char(c) => insert_text(app, &c.to_string()),
         Key::Backspace if input.cursor > 0 => {
             input.cursor -= 1;

@@ -593,6 +593,9 @@ fn status_hints(app: &App) -> String {
     }
     if app.focus == Focus::Input {
         let mut hints = vec!["Enter fetch".to_string()];
+        if app.input.text.is_empty() {
+            hints.push(format!("{} help", k(Command::ToggleHelp)));
+        }
         if app.loading.is_some() || app.offer.is_some() {
             hints.push("Esc cancel".to_string());
         }

@@ -609,3 +609,14 @@ fn a_download_counts_its_steps_and_reports_where() {
         ))
     );
 }
+
+#[test]
+fn question_mark_on_an_empty_input_line_opens_the_help() {
+    let mut app = app();
+    update(&mut app, Action::Key(Key::Char('?')));
+    assert!(app.help, "a new user on the start screen reaches the help");
+    update(&mut app, Action::Key(Key::Char('x')));
+    assert!(!app.help);
+    type_text(&mut app, "1?");
+    assert_eq!(app.input.text, "1?", "inside text, ? is a character");
+}
