@@ -45,6 +45,26 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in declaration order.
+    pub const ALL: [Format; 16] = [
+        Format::Jpeg,
+        Format::Png,
+        Format::Gif,
+        Format::WebP,
+        Format::Bmp,
+        Format::Tiff,
+        Format::Avif,
+        Format::Heic,
+        Format::Jxl,
+        Format::Ico,
+        Format::Pnm,
+        Format::Svg,
+        Format::Html,
+        Format::Xml,
+        Format::Text,
+        Format::Unknown,
+    ];
+
     /// The name people know the format by, for messages ("JPEG", "WebP").
     pub fn name(self) -> &'static str {
         match self {
@@ -452,20 +472,10 @@ mod tests {
 
     #[test]
     fn only_the_compiled_codecs_can_decode() {
-        let decodable: Vec<Format> = [
-            Format::Jpeg,
-            Format::Png,
-            Format::Gif,
-            Format::WebP,
-            Format::Bmp,
-            Format::Tiff,
-            Format::Avif,
-            Format::Heic,
-            Format::Svg,
-        ]
-        .into_iter()
-        .filter(|format| format.can_decode())
-        .collect();
+        let decodable: Vec<Format> = Format::ALL
+            .into_iter()
+            .filter(|format| format.can_decode())
+            .collect();
         assert_eq!(
             decodable,
             [Format::Jpeg, Format::Png, Format::Gif, Format::WebP]

@@ -24,26 +24,6 @@ use rusqlite::OptionalExtension;
 use super::{now_millis, Store, StoreError};
 use crate::media::{sniff, Fetched, Fetcher, Format, MediaError};
 
-/// Every format, for reading back the extension the database keeps.
-const FORMATS: [Format; 16] = [
-    Format::Jpeg,
-    Format::Png,
-    Format::Gif,
-    Format::WebP,
-    Format::Bmp,
-    Format::Tiff,
-    Format::Avif,
-    Format::Heic,
-    Format::Jxl,
-    Format::Ico,
-    Format::Pnm,
-    Format::Svg,
-    Format::Html,
-    Format::Xml,
-    Format::Text,
-    Format::Unknown,
-];
-
 /// Files in the cache folder that no row names (left by a crash between writing and
 /// recording) are removed once they are this old; a younger one may belong to another
 /// descview that is writing it right now.
@@ -95,7 +75,7 @@ impl PictureFacts {
 
 /// The format whose extension is `text`.
 fn format_named(text: &str) -> Option<Format> {
-    FORMATS
+    Format::ALL
         .into_iter()
         .find(|format| format.extension() == text)
 }
@@ -470,7 +450,7 @@ mod tests {
 
     #[test]
     fn every_format_reads_back_from_its_extension() {
-        for format in FORMATS {
+        for format in Format::ALL {
             assert_eq!(format_named(format.extension()), Some(format));
         }
     }
