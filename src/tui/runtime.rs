@@ -380,16 +380,17 @@ pub struct ScaledPicture {
 }
 
 impl PictureStore {
-    /// A store that keeps at most `cache_bytes` of fetched and of decoded pictures each in
-    /// memory, in front of the local store's picture cache on disk (`disk`).
+    /// A store that keeps at most `cache_bytes` of pictures in memory (a quarter for fetched
+    /// bytes, the rest for decoded and scaled pictures, which are what make moving back
+    /// instant), in front of the local store's picture cache on disk (`disk`).
     pub fn new(fetcher: Fetcher, disk: Option<Store>, cache_bytes: usize) -> Self {
         PictureStore {
             fetcher,
             disk,
             fetch_slots: Semaphore::new(PARALLEL_FETCHES),
-            bytes: Mutex::new(WeightedLru::new(cache_bytes)),
+            bytes: Mutex::new(WeightedLru::new(cache_bytes / 4)),
             in_flight: Mutex::new(HashMap::new()),
-            decoded: Mutex::new(WeightedLru::new(cache_bytes)),
+            decoded: Mutex::new(WeightedLru::new(cache_bytes - cache_bytes / 4)),
             decodes_started: Mutex::new(HashMap::new()),
         }
     }
