@@ -204,8 +204,9 @@ pub enum Command {
     Download(DownloadArgs),
     /// Run the local stand-in for TMAPI and the picture CDN with the demo catalogue.
     MockServer {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8686")]
+        /// Address to listen on: HOST:PORT, e.g. 127.0.0.1:8686 or localhost:8686 (port 0
+        /// picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8686", value_parser = parse_listen_addr)]
         addr: SocketAddr,
         /// Serve a made-up catalogue of OFFERSxPICTURES (e.g. 200x15) instead, for
         /// benchmarks; needs a fixed port in --addr.
@@ -277,4 +278,13 @@ pub enum ConfigCommand {
     /// Print the settings in force, each with where it comes from (the token only as set or
     /// not set).
     Show,
+}
+
+/// `--addr`: an IP address and port, or a host name that resolves to one (`localhost:8686`).
+fn parse_listen_addr(text: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    text.to_socket_addrs()
+        .map_err(|e| format!("{text:?} is not an address to listen on ({e}); give HOST:PORT"))?
+        .next()
+        .ok_or_else(|| format!("{text:?} names no address; give HOST:PORT"))
 }

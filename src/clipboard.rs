@@ -44,6 +44,13 @@ impl CopyReport {
         if let Some(failure) = &self.failure {
             return Err(format!("could not copy {what}: {failure}"));
         }
+        if let (Some(path), None, false) = (&self.file, &self.osc52, self.native) {
+            // Nothing reached a clipboard: say so, and where the text is instead.
+            return Ok(format!(
+                "{what} is too long for OSC 52 and there is no system clipboard: written to {}",
+                path.display()
+            ));
+        }
         let mut routes = Vec::new();
         if self.osc52.is_some() {
             routes.push("sent to the terminal by OSC 52".to_string());

@@ -343,7 +343,19 @@ impl TokenSink for PictureReferenceSink {
 impl PictureReferenceSink {
     fn collect_picture_attributes(&self, tag: &Tag) {
         let mut references = self.references.borrow_mut();
+        // Lazy loading puts the picture in a `data-*` attribute and a placeholder in `src`,
+        // whatever the placeholder's name (1688's own is a plain numbered PNG under
+        // `/cms/upload/`): with a lazy attribute present, `src` is never the picture.
+        let lazy = tag.attrs.iter().any(|attribute| {
+            &*attribute.name.local != "src"
+                && PICTURE_ATTRIBUTES.contains(&&*attribute.name.local)
+                && !attribute.value.trim().is_empty()
+                && !is_data_uri(&attribute.value)
+        });
         for wanted in PICTURE_ATTRIBUTES {
+            if lazy && wanted == "src" {
+                continue;
+            }
             let values = tag
                 .attrs
                 .iter()
@@ -1144,16 +1156,23 @@ mod tests {
     }
 
     #[test]
-    fn src_and_lazy_attribute_naming_different_pictures_list_both_lazy_first() {
-        let html =
-            r#"<img src="https://img.alicdn.com/a.jpg" data-src="https://img.alicdn.com/b.jpg">"#;
+    fn src_is_the_placeholder_whenever_a_lazy_attribute_names_the_picture() {
+        // The demo's lamp offer: 1688's placeholder has an ordinary numbered name.
+        let html = concat!(
+            r#"<img src="https://cbu01.alicdn.com/cms/upload/2015/081/224/2422180_1417513398.png" "#,
+            r#"data-lazyload-src="https://cbu01.alicdn.com/img/ibank/O1CN01lamp_!!1-0-cib.jpg">"#,
+            r#"<img src="https://img.alicdn.com/a.jpg" data-src="https://img.alicdn.com/b.jpg">"#,
+            r#"<img src="https://img.alicdn.com/c.jpg" data-src="">"#,
+        );
         let description = extract(&[], html);
         assert_eq!(
             urls(&description),
             [
+                "https://cbu01.alicdn.com/img/ibank/O1CN01lamp_!!1-0-cib.jpg",
                 "https://img.alicdn.com/b.jpg",
-                "https://img.alicdn.com/a.jpg"
-            ]
+                "https://img.alicdn.com/c.jpg",
+            ],
+            "an empty lazy attribute leaves src as the picture"
         );
     }
 

@@ -28,7 +28,8 @@ impl ItemId {
 
 impl fmt::Display for ItemId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        // `pad`, so that widths and alignment in format strings apply (`{:<14}`).
+        f.pad(&self.0)
     }
 }
 

@@ -28,6 +28,8 @@ enum Failure {
     Usage(String),
     /// Anything else: exit 1.
     Other(String),
+    /// Ended by a signal: exit 128 + its number, as shells expect, without a message.
+    Signal(i32),
 }
 
 impl<E: std::fmt::Display> From<E> for Failure {
@@ -63,6 +65,7 @@ fn report(failure: Failure) -> ExitCode {
     let (message, code) = match failure {
         Failure::Usage(message) => (message, 2),
         Failure::Other(message) => (message, 1),
+        Failure::Signal(number) => return ExitCode::from(128u8.saturating_add(number as u8)),
     };
     let _ = writeln!(std::io::stderr(), "descview: {}", text::sanitize(&message));
     ExitCode::from(code)
@@ -164,9 +167,11 @@ async fn browse(
         offline: policy.offline,
         download_dir: settings.download_dir.value.clone(),
     };
-    tui::run(services, options)
-        .await
-        .map_err(|e| Failure::Other(e.to_string()))
+    match tui::run(services, options).await {
+        Ok(tui::Ended::Quit) => Ok(()),
+        Ok(tui::Ended::Signal(number)) => Err(Failure::Signal(number)),
+        Err(error) => Err(Failure::Other(error.to_string())),
+    }
 }
 
 /// Opens the session with its local store. A store that cannot be opened is reported and left
@@ -216,18 +221,16 @@ async fn get(
     let desc = open_offer(&session, &item, policy).await?.desc;
     let description = description::extract(&desc.detail_imgs, &desc.detail_html);
 
-    let mut stdout = std::io::stdout().lock();
-    if json {
-        writeln!(
-            stdout,
-            "{}",
-            GetJson::new(&item, &description, &desc.detail_html).to_terminal_json()
-        )?;
+    let text = if json {
+        GetJson::new(&item, &description, &desc.detail_html).to_terminal_json() + "\n"
     } else {
-        for picture in &description.pictures {
-            writeln!(stdout, "{}", picture.url)?;
-        }
-    }
+        description
+            .pictures
+            .iter()
+            .map(|p| p.url.clone() + "\n")
+            .collect()
+    };
+    print_to_stdout(&text)?;
     for unusable in &description.unusable {
         eprintln!(
             "descview: not a usable picture URL, skipped: {} ({})",
@@ -235,6 +238,19 @@ async fn get(
         );
     }
     Ok(())
+}
+
+/// Prints to standard output. A reader that stopped reading (`descview get ... | head -1`) is
+/// not an error: what it wanted, it got.
+fn print_to_stdout(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
+        _ => Ok(()),
+    }
 }
 
 async fn show(
@@ -459,7 +475,9 @@ async fn mock_server(
             synthetic::catalogue(offers, pictures, 64 * 1024, &cdn).catalogue
         }
     };
-    let handle = mock::start(addr, catalogue, options).await?;
+    let handle = mock::start(addr, catalogue, options)
+        .await
+        .map_err(|e| Failure::Other(format!("could not listen on {addr}: {e}")))?;
     println!("descview mock-server listening on http://{}", handle.addr());
     println!(
         "  API:      {}1688/item_desc?item_id=ID&apiToken={}",

@@ -40,11 +40,16 @@ pub struct PictureJson<'a> {
 impl<'a> GetJson<'a> {
     /// The JSON for an offer.
     pub fn new(item: &ItemId, description: &'a Description, detail_html: &'a str) -> Self {
+        // A number, as the API gives it, while every JSON reader holds it exactly (JavaScript
+        // and jq read numbers as doubles, exact up to 2^53); beyond that, a string of digits.
+        const EXACT_IN_A_DOUBLE: u64 = (1 << 53) - 1;
         let item_id = item
             .as_str()
             .parse::<u64>()
+            .ok()
+            .filter(|id| *id <= EXACT_IN_A_DOUBLE)
             .map(serde_json::Value::from)
-            .unwrap_or_else(|_| serde_json::Value::from(item.as_str()));
+            .unwrap_or_else(|| serde_json::Value::from(item.as_str()));
         GetJson {
             item_id,
             pictures: description
@@ -203,25 +208,37 @@ pub fn write_halfblocks(out: &mut impl Write, image: &DynamicImage) -> std::io::
 }
 
 /// `ESC [ {layer} ; 2 ; R ; G ; B m`: layer 38 is the foreground, 48 the background.
-fn push_colour(text: &mut Vec<u8>, layer: &[u8], [red, green, blue]: [u8; 3]) {
+///
+/// A tall picture sets some 60 000 colours, so the digits come from a table rather than
+/// being worked out each time.
+fn push_colour(text: &mut Vec<u8>, layer: &[u8; 2], [red, green, blue]: [u8; 3]) {
     text.extend_from_slice(b"\x1b[");
     text.extend_from_slice(layer);
     text.extend_from_slice(b";2");
     for value in [red, green, blue] {
+        let [length, digits @ ..] = &DECIMALS[usize::from(value)];
         text.push(b';');
-        push_decimal(text, value);
+        text.extend_from_slice(&digits[..usize::from(*length)]);
     }
     text.push(b'm');
 }
 
-fn push_decimal(text: &mut Vec<u8>, value: u8) {
-    if value >= 100 {
-        text.push(b'0' + value / 100);
+/// For each byte value: the number of its decimal digits, then the digits.
+const DECIMALS: [[u8; 4]; 256] = decimals();
+
+const fn decimals() -> [[u8; 4]; 256] {
+    let mut table = [[0u8; 4]; 256];
+    let mut value = 0;
+    while value < 256 {
+        let v = value as u8;
+        table[value] = match v {
+            100.. => [3, b'0' + v / 100, b'0' + v / 10 % 10, b'0' + v % 10],
+            10.. => [2, b'0' + v / 10, b'0' + v % 10, 0],
+            _ => [1, b'0' + v, 0, 0],
+        };
+        value += 1;
     }
-    if value >= 10 {
-        text.push(b'0' + value / 10 % 10);
-    }
-    text.push(b'0' + value % 10);
+    table
 }
 
 /// The picture as opaque RGB: borrowed when it already is (the decoder gives RGB for every
@@ -360,5 +377,13 @@ mod tests {
         );
         assert_eq!(value["pictures"][0]["source"], "detail_html");
         assert_eq!(value["detail_html"], "<img>");
+
+        let huge: ItemId = "9876543210987654006".parse().unwrap();
+        let json = GetJson::new(&huge, &description, "").to_terminal_json();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            value["item_id"], "9876543210987654006",
+            "kept exact as a string"
+        );
     }
 }

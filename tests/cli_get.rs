@@ -134,3 +134,30 @@ fn without_a_token_get_says_how_to_set_one() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("TMAPI_TOKEN"), "{stderr}");
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    let sandbox = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = Command::new(env!("CARGO_BIN_EXE_descview"))
+        .args(["get", "622619146604", "--demo", "--json"])
+        .env("DESCVIEW_CONFIG_DIR", sandbox.path().join("config"))
+        .env("DESCVIEW_DATA_DIR", sandbox.path().join("data"))
+        .env("DESCVIEW_CACHE_DIR", sandbox.path().join("cache"))
+        .env("DESCVIEW_STATE_DIR", sandbox.path().join("state"))
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -733,9 +733,9 @@ async fn n2_the_browser_stays_usable_and_esc_cancels() {
         // Keys still work while the call hangs; then Ctrl-U empties the line and `?` opens the
         // help.
         terminal.send(b"\x1b");
-        terminal.wait_for("the cancel", "cancelled");
+        terminal.wait_for_screen("the cancel", "cancelled");
         terminal.send(b"\x15?");
-        terminal.wait_for("the help", "Help (any key closes)");
+        terminal.wait_for_screen("the help", "copy the selected picture's URL");
         terminal.send(b"x");
         let asked = Instant::now();
         terminal.send(b"\x03");

@@ -61,13 +61,21 @@ fn t2_tiny_terminals_get_a_note_and_are_restored() {
 
 #[test]
 fn signals_end_the_browser_and_restore_the_terminal() {
-    for signal in [rustix::process::Signal::TERM, rustix::process::Signal::HUP] {
+    for (signal, number) in [
+        (rustix::process::Signal::TERM, 15),
+        (rustix::process::Signal::HUP, 1),
+    ] {
         let mut pty = Pty::spawn(&["--demo"], 100, 30);
         pty.wait_for("the first frame", "Offer ID or 1688 link");
         let pid = rustix::process::Pid::from_child(&pty.child);
         rustix::process::kill_process(pid, signal).unwrap();
         let status = pty.wait_exit();
-        assert!(status.success(), "{signal:?}: {status:?}");
+        let expected = 128 + number;
+        assert_eq!(
+            status.code(),
+            Some(expected),
+            "{signal:?}: exit 128 + its number"
+        );
         pty.assert_restored();
     }
 }
@@ -88,4 +96,34 @@ fn a_panic_restores_the_terminal_before_its_message() {
         message > text.rfind("\x1b[?1049l").unwrap(),
         "printed on the main screen"
     );
+}
+
+#[test]
+fn key_bindings_from_the_config_file_are_in_force() {
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("config.toml"),
+        "[keys]\nquit = \"Q\"\ncopy_url = \"x\"\n",
+    )
+    .unwrap();
+    let dir = config.path().display().to_string();
+    let mut pty = Pty::spawn_with_env(
+        &["--demo", "622619146604"],
+        &[
+            ("DESCVIEW_CONFIG_DIR", dir.as_str()),
+            ("DESCVIEW_DATA_DIR", dir.as_str()),
+        ],
+        160,
+        40,
+    );
+    pty.wait_for("the offer", "Preview 1/15");
+    pty.send(b"q");
+    pty.wait_for_screen("the hints with the new keys", "x copy");
+    pty.wait_for_screen("the hints with the new keys", "Q quit");
+    pty.send(b"x");
+    pty.wait_for_screen("the copy by the new key", "copied the URL of picture 1");
+    assert!(pty.child.try_wait().unwrap().is_none(), "q no longer quits");
+    pty.send(b"Q");
+    let status = pty.wait_exit();
+    assert!(status.success(), "{status:?}");
 }

@@ -70,6 +70,10 @@ struct Huffman {
     /// For each `LOOKUP_BITS`-bit prefix: code length (high byte, 0 when the code is longer)
     /// and symbol (low byte).
     lookup: Vec<u16>,
+    /// For each `LOOKUP_BITS`-bit prefix that holds a whole AC code and the value bits after
+    /// it: the bits to skip (high byte) and how far the coefficient index moves (low byte;
+    /// 0 for the end of the block). 0 when the prefix does not hold both.
+    skip_lookup: Vec<u16>,
     /// For each length 1..=16: the largest code of that length, -1 when there is none.
     max_code: [i32; 17],
     /// For each length: the index into `symbols` of its first code, minus that code.
@@ -77,12 +81,14 @@ struct Huffman {
     symbols: Vec<u8>,
 }
 
-const LOOKUP_BITS: u32 = 9;
+/// Long enough for most AC codes with their value bits; 2 KiB per table with both lookups.
+const LOOKUP_BITS: u32 = 10;
 
 impl Huffman {
     /// From a DHT entry: 16 counts of codes per length, then the symbols in code order.
     fn new(counts: &[u8], symbols: &[u8]) -> Option<Huffman> {
         let mut lookup = vec![0u16; 1 << LOOKUP_BITS];
+        let mut skip_lookup = vec![0u16; 1 << LOOKUP_BITS];
         let mut max_code = [-1i32; 17];
         let mut offset = [0i32; 17];
         let mut code: i32 = 0;
@@ -97,6 +103,17 @@ impl Huffman {
                     let first = usize::try_from(code).ok()? << shift;
                     for slot in lookup.get_mut(first..first + (1 << shift))? {
                         *slot = (length as u16) << 8 | u16::from(symbol);
+                    }
+                    let total = length + u32::from(symbol & 15);
+                    if total <= LOOKUP_BITS {
+                        let advance = match symbol {
+                            0x00 => 0,
+                            0xF0 => 16,
+                            _ => u16::from(symbol >> 4) + 1,
+                        };
+                        for slot in skip_lookup.get_mut(first..first + (1 << shift))? {
+                            *slot = (total as u16) << 8 | advance;
+                        }
                     }
                 }
                 code += 1;
@@ -113,6 +130,7 @@ impl Huffman {
         }
         Some(Huffman {
             lookup,
+            skip_lookup,
             max_code,
             offset,
             symbols: symbols.to_vec(),
@@ -142,7 +160,27 @@ impl<'a> Bits<'a> {
         }
     }
 
+    #[inline(never)]
     fn refill(&mut self) {
+        // Most of the time the next eight bytes hold no 0xFF (neither stuffing nor a marker):
+        // take as many of them as the buffer has room for at once.
+        let room = (63 - self.count.min(63)) / 8;
+        let chunk = self.data.get(self.pos..self.pos + 8);
+        if let (false, true, Some(Ok(word))) =
+            (self.at_marker, room > 0, chunk.map(<[u8; 8]>::try_from))
+        {
+            let word = u64::from_be_bytes(word);
+            // A byte of `!word` is zero where `word` has 0xFF (the classic zero-byte test).
+            let inverse = !word;
+            let has_ff =
+                inverse.wrapping_sub(0x0101_0101_0101_0101) & !inverse & 0x8080_8080_8080_8080 != 0;
+            if !has_ff {
+                self.buffer |= (word >> (64 - 8 * room)) << (64 - self.count - 8 * room);
+                self.count += 8 * room;
+                self.pos += room as usize;
+                return;
+            }
+        }
         while self.count <= 56 {
             let byte = if self.at_marker {
                 0
@@ -168,6 +206,7 @@ impl<'a> Bits<'a> {
     }
 
     /// The next `n` (1..=16) bits, without taking them.
+    #[inline(always)]
     fn peek(&mut self, n: u32) -> u32 {
         if self.count < n {
             self.refill();
@@ -175,6 +214,7 @@ impl<'a> Bits<'a> {
         (self.buffer >> (64 - n)) as u32
     }
 
+    #[inline(always)]
     fn skip(&mut self, n: u32) {
         // `peek` refilled at least `n` bits.
         self.buffer = self.buffer.checked_shl(n).unwrap_or(0);
@@ -261,6 +301,10 @@ impl Frame {
         let height = usize::from(u16::from_be_bytes([h0, h1]));
         let width = usize::from(u16::from_be_bytes([w0, w1]));
         if precision != 8 || width == 0 || height == 0 || !matches!(count, 1 | 3) {
+            return None;
+        }
+        // The caller checks the size first; this keeps the planes bounded for any caller.
+        if (width * height) as u64 > super::MAX_PIXELS {
             return None;
         }
         let mut components = Vec::new();
@@ -416,7 +460,11 @@ impl State {
         let mut planes = Vec::new();
         for component in &frame.components {
             let quantiser = (*self.dc_quantisers.get(component.quantisation_table)?)?;
-            let to_sample = |dc: i32| (((dc * quantiser + 1024 + 4) >> 3).clamp(0, 255)) as u8;
+            // The DC coefficient is eight times the block's mean, less 128 levels; rounded.
+            let to_sample = |dc: i32| {
+                let scaled = i64::from(dc) * i64::from(quantiser) + 1024 + 4;
+                (scaled >> 3).clamp(0, 255) as u8
+            };
             let mut plane = Vec::with_capacity(width * height);
             for y in 0..height {
                 let row = y * component.vertical / frame.max_vertical * component.plane_width;
@@ -515,6 +563,14 @@ fn decode_scan(
     };
     let mut predictions = vec![0i32; scan.len()];
     let mut since_restart = 0;
+    // Each part's tables, looked up once rather than for every block.
+    let part_tables: Vec<PartTables<'_>> = scan
+        .iter()
+        .map(|part| PartTables {
+            dc: tables.dc.get(part.dc_table).and_then(Option::as_ref),
+            ac: tables.ac.get(part.ac_table).and_then(Option::as_ref),
+        })
+        .collect();
 
     for unit_y in 0..down {
         for unit_x in 0..across {
@@ -524,7 +580,8 @@ fn decode_scan(
                 since_restart = 0;
             }
             since_restart += 1;
-            for (part, prediction) in scan.iter().zip(predictions.iter_mut()) {
+            let parts = scan.iter().zip(&part_tables).zip(predictions.iter_mut());
+            for ((part, part_tables), prediction) in parts {
                 let component = frame.components.get_mut(part.index)?;
                 let (per_x, per_y) = if interleaved {
                     (component.horizontal, component.vertical)
@@ -536,7 +593,7 @@ fn decode_scan(
                         let x = unit_x * per_x + block_x;
                         let y = unit_y * per_y + block_y;
                         let slot = component.dc.get_mut(y * component.plane_width + x)?;
-                        decode_block(bits, mode, tables, part, prediction, slot)?;
+                        decode_block(bits, mode, part_tables, prediction, slot)?;
                     }
                 }
             }
@@ -545,11 +602,16 @@ fn decode_scan(
     Some(())
 }
 
+/// The Huffman tables one component of a scan uses (`None` where the file defines none).
+struct PartTables<'t> {
+    dc: Option<&'t Huffman>,
+    ac: Option<&'t Huffman>,
+}
+
 fn decode_block(
     bits: &mut Bits<'_>,
     mode: Mode,
-    tables: &Tables<'_>,
-    part: &ScanComponent,
+    tables: &PartTables<'_>,
     prediction: &mut i32,
     slot: &mut i32,
 ) -> Option<()> {
@@ -562,12 +624,12 @@ fn decode_block(
             return Some(());
         }
         Mode::Sequential | Mode::DcFirst { .. } => {
-            let table = tables.dc.get(part.dc_table)?.as_ref()?;
-            let size = u32::from(bits.decode(table)?);
+            let size = u32::from(bits.decode(tables.dc?)?);
             if size > 11 {
                 return None;
             }
-            *prediction += bits.receive_extend(size);
+            // Wrapping: a damaged file may add up differences without bound.
+            *prediction = prediction.wrapping_add(bits.receive_extend(size));
             *slot = match mode {
                 Mode::DcFirst { shift } => prediction.checked_shl(shift)?,
                 _ => *prediction,
@@ -575,7 +637,7 @@ fn decode_block(
         }
     }
     if let Mode::Sequential = mode {
-        skip_ac(bits, tables.ac.get(part.ac_table)?.as_ref()?)?;
+        skip_ac(bits, tables.ac?)?;
     }
     Some(())
 }
@@ -586,6 +648,19 @@ fn decode_block(
 fn skip_ac(bits: &mut Bits<'_>, table: &Huffman) -> Option<()> {
     let mut index = 1;
     while index < 64 {
+        // Most codes and their value bits fit the lookup: one step for both.
+        let window = bits.peek(16);
+        let fast = *table
+            .skip_lookup
+            .get((window >> (16 - LOOKUP_BITS)) as usize)?;
+        if fast != 0 {
+            bits.skip(u32::from(fast >> 8));
+            match fast & 0xFF {
+                0 => break,
+                advance => index += u32::from(advance),
+            }
+            continue;
+        }
         let symbol = bits.decode(table)?;
         let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
         if size == 0 {

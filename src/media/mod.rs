@@ -109,7 +109,7 @@ pub enum MediaError {
         detail: String,
     },
     /// The body is a page or text, not a picture (a block page served as `image/jpeg`).
-    #[error("not a picture: the server sent {format} starting with \"{first_bytes}\"; open the URL in a browser to see why")]
+    #[error("not a picture: the bytes are {format}, starting with \"{first_bytes}\" (a server sends such a page when it refuses a download; open the URL in a browser to see it)")]
     NotAPicture {
         /// What the body is.
         format: Format,
@@ -132,7 +132,7 @@ pub enum MediaError {
         detail: String,
     },
     /// The decoder gave up on the file.
-    #[error("the picture is damaged ({detail}); retry the download, or save it to inspect")]
+    #[error("the picture is damaged ({detail}); if it came from the network, fetch it again")]
     Corrupt {
         /// What the decoder said.
         detail: String,

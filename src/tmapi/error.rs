@@ -84,7 +84,7 @@ impl fmt::Display for AnswerProblem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// No token is configured; no request was made.
-    #[error("no API token: set TMAPI_TOKEN (or use --demo to try the built-in catalogue)")]
+    #[error("no API token: run `descview login` or set TMAPI_TOKEN (or use --demo to try the built-in catalogue)")]
     NoToken,
 
     /// The token cannot go into an HTTP header (`AuthMode::Header`).

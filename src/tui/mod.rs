@@ -16,7 +16,7 @@ pub mod terminal;
 pub mod update;
 pub mod view;
 
-pub use runtime::{run, Options, Services};
+pub use runtime::{run, Ended, Options, Services};
 pub use state::App;
 pub use update::update;
 pub use view::view;

@@ -193,8 +193,22 @@ pub struct Options {
     pub theme: crate::config::Theme,
 }
 
-/// Runs the browser until the user quits; the terminal is restored on every way out.
-pub async fn run(services: Services, options: Options) -> anyhow::Result<()> {
+/// How the browser ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The user quit.
+    Quit,
+    /// A signal ended it (its number); shells expect the status 128 + that number.
+    Signal(i32),
+}
+
+/// Runs the browser until the user quits or a signal ends it; the terminal is restored on
+/// every way out.
+pub async fn run(services: Services, options: Options) -> anyhow::Result<Ended> {
+    // crossterm drops every colour under NO_COLOR, the pictures' too. NO_COLOR is about
+    // decorating text; the theme already honours it (no colours for text), and a picture's
+    // colours are its content.
+    crossterm::style::force_color_output(true);
     let guard = terminal::TerminalGuard::enter()?;
     // Queried after entering the alternate screen and before the event stream starts, so
     // the answer cannot be mistaken for keys.
@@ -207,6 +221,8 @@ pub async fn run(services: Services, options: Options) -> anyhow::Result<()> {
         options.start.clone(),
         ratatui::layout::Rect::new(0, 0, size.width, size.height),
     );
+    app.keymap = options.keymap.clone();
+    app.theme = options.theme;
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let mut executor = Executor::new(services, picker, tx.clone(), &options);
     let started = Instant::now();
@@ -224,6 +240,7 @@ pub async fn run(services: Services, options: Options) -> anyhow::Result<()> {
     let mut tick = tokio::time::interval(TICK);
     let mut signals = Signals::new()?;
     let mut dirty = true;
+    let mut ended = Ended::Quit;
 
     while !app.quit {
         if dirty {
@@ -249,7 +266,8 @@ pub async fn run(services: Services, options: Options) -> anyhow::Result<()> {
             },
             Some(action) = rx.recv() => Some(action),
             _ = tick.tick(), if animating => Some(Action::Tick),
-            _ = signals.recv() => {
+            signal = signals.recv() => {
+                ended = Ended::Signal(signal);
                 app.quit = true;
                 None
             }
@@ -267,7 +285,7 @@ pub async fn run(services: Services, options: Options) -> anyhow::Result<()> {
     executor.shutdown();
     drop(term);
     drop(guard);
-    Ok(())
+    Ok(ended)
 }
 
 /// SIGTERM, SIGHUP and SIGINT end the browser like `q` does, so the terminal is restored.
@@ -293,15 +311,19 @@ impl Signals {
         Ok(Signals {})
     }
 
-    async fn recv(&mut self) {
+    /// Waits for a signal and returns its number.
+    async fn recv(&mut self) -> i32 {
         #[cfg(unix)]
         {
+            const NUMBERS: [i32; 3] = [15, 1, 2];
             let waits = self.streams.iter_mut().map(|s| Box::pin(s.recv()));
-            futures_util::future::select_all(waits).await;
+            let (_, which, _) = futures_util::future::select_all(waits).await;
+            NUMBERS.get(which).copied().unwrap_or(15)
         }
         #[cfg(not(unix))]
         {
             let _ = tokio::signal::ctrl_c().await;
+            2
         }
     }
 }
@@ -619,7 +641,11 @@ impl Executor {
                 tokio::task::spawn_blocking(move || {
                     let result = open::that_detached(&url)
                         .map(|_| "opened the picture in the default browser".to_string())
-                        .map_err(|e| format!("could not open a browser: {e}"));
+                        .map_err(|error| {
+                            // The launcher's own error is a debug dump of its exit status.
+                            tracing::warn!(%error, "opening a browser failed");
+                            "no browser could be opened here; y copies the URL instead".to_string()
+                        });
                     let _ = tx.send(Action::Opened(result));
                 });
             }

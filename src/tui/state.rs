@@ -268,6 +268,8 @@ pub struct App {
     pub message: Option<Message>,
     /// The key help is open.
     pub help: bool,
+    /// How far the help is scrolled down, in lines.
+    pub help_scroll: u16,
     /// The history pane is open.
     pub history: Option<HistoryPane>,
     /// The download in progress, if any.
@@ -310,6 +312,7 @@ impl App {
             failure: None,
             message: None,
             help: false,
+            help_scroll: 0,
             history: None,
             download: None,
             downloads_started: 0,

@@ -77,7 +77,18 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
         return Vec::new();
     }
     if app.help {
-        app.help = false;
+        // The help may be taller than the terminal: the moving keys scroll it, any other key
+        // closes it.
+        match app.keymap.command(key) {
+            Some(Command::MoveDown) => app.help_scroll = app.help_scroll.saturating_add(1),
+            Some(Command::MoveUp) => app.help_scroll = app.help_scroll.saturating_sub(1),
+            Some(Command::PageDown) => app.help_scroll = app.help_scroll.saturating_add(10),
+            Some(Command::PageUp) => app.help_scroll = app.help_scroll.saturating_sub(10),
+            _ => {
+                app.help = false;
+                app.help_scroll = 0;
+            }
+        }
         return Vec::new();
     }
     if app.history.is_some() {
@@ -166,6 +177,7 @@ fn on_mouse(app: &mut App, mouse: Mouse) -> Vec<Effect> {
 
     match mouse.kind {
         MouseKind::Click => {
+            app.message = None;
             if pane == Focus::Input && app.focus != Focus::Input {
                 app.focus_before_input = app.focus;
             }
@@ -288,6 +300,11 @@ fn submit(app: &mut App) -> Vec<Effect> {
             "offer {item} is already shown; {refresh} fetches it again"
         )));
         app.focus = Focus::List;
+        // The user chose what is on screen over what was on its way: the other fetch must
+        // not replace it when it arrives.
+        if app.loading.take().is_some() {
+            return vec![Effect::CancelDescription];
+        }
         return Vec::new();
     }
 
@@ -360,6 +377,7 @@ fn on_description(
         None => String::new(),
     };
     app.message = Some(Message::Info(format!("offer {item}: {pictures}{origin}")));
+    let offer_item = item.to_string();
     app.offer = Some(Offer {
         item,
         generation,
@@ -374,7 +392,14 @@ fn on_description(
         stored_age: loaded.stored_age,
     });
     app.failure = None;
-    app.focus = Focus::List;
+    // The answer can arrive while the user types the next offer: the keys they type must not
+    // turn into commands. The focus moves only when the input still holds what was fetched.
+    let typing = app.focus == Focus::Input && app.input.text != offer_item;
+    if typing {
+        app.focus_before_input = Focus::List;
+    } else {
+        app.focus = Focus::List;
+    }
     app.preview_scroll = 0;
     app.preview = Default::default();
 
@@ -521,8 +546,17 @@ fn run_command(app: &mut App, command: Command) -> Vec<Effect> {
                 )));
                 return vec![Effect::CancelDescription];
             }
-            if app.focus == Focus::Input && app.offer.is_some() {
-                app.focus = app.focus_before_input;
+            if app.focus == Focus::Input {
+                // Leaving the line drops what was typed: it shows the offer on screen again.
+                app.input.text = app
+                    .offer
+                    .as_ref()
+                    .map(|o| o.item.to_string())
+                    .unwrap_or_default();
+                app.input.cursor = app.input.text.chars().count();
+                if app.offer.is_some() {
+                    app.focus = app.focus_before_input;
+                }
             }
         }
         Command::Redraw => app.redraw = true,
@@ -767,6 +801,11 @@ fn step(current: usize, delta: isize, last: usize) -> usize {
 }
 
 fn keep_selection_visible(offer: &mut Offer, height: usize) {
+    // No empty rows below the last picture while earlier ones are scrolled away (after the
+    // window grew).
+    offer.list_offset = offer
+        .list_offset
+        .min(offer.rows.len().saturating_sub(height));
     if offer.selected < offer.list_offset {
         offer.list_offset = offer.selected;
     } else if offer.selected >= offer.list_offset + height {
@@ -829,7 +868,8 @@ fn copy_all_urls(app: &mut App) -> Vec<Effect> {
 }
 
 fn copy_html(app: &mut App) -> Vec<Effect> {
-    let Some(offer) = app.offer.as_ref() else {
+    let Some(offer) = app.offer.as_ref().filter(|o| !o.html.is_empty()) else {
+        // An empty copy would clear the user's clipboard.
         app.message = Some(Message::Error("no description HTML to copy".to_string()));
         return Vec::new();
     };

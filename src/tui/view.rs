@@ -7,7 +7,7 @@
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use ratatui_image::Image;
 
@@ -85,11 +85,21 @@ fn draw_history(app: &App, history: &HistoryPane, frame: &mut Frame, screen: Rec
                     } else {
                         Style::new()
                     };
+                    let count = match row.pictures {
+                        1 => "1 picture".to_string(),
+                        n => format!("{n} pictures"),
+                    };
+                    // A description without text is labelled by its picture count already.
+                    let label = if row.label == count {
+                        String::new()
+                    } else {
+                        row.label.clone()
+                    };
                     Line::from(vec![
                         Span::styled(format!(" {:<14}", row.item), style.fg(t.accent)),
-                        Span::styled(format!("{:<12}", row.when), style.fg(t.dim)),
-                        Span::styled(format!("{:>4} pictures  ", row.pictures), style),
-                        Span::styled(row.label.clone(), style),
+                        Span::styled(format!("opened {:<12}", row.when), style.fg(t.dim)),
+                        Span::styled(format!("{count:>12}  "), style),
+                        Span::styled(label, style),
                     ])
                 })
                 .collect()
@@ -118,13 +128,20 @@ fn draw_too_small(t: &Theme, frame: &mut Frame, screen: Rect) {
     frame.render_widget(paragraph, screen);
 }
 
+/// A bordered pane; the focused one has a double border, which shows without colours too.
 fn pane(t: &Theme, title: Line<'static>, focused: bool) -> Block<'static> {
-    let style = if focused {
-        Style::new().fg(t.accent).add_modifier(Modifier::BOLD)
+    let (style, border) = if focused {
+        (
+            Style::new().fg(t.accent).add_modifier(Modifier::BOLD),
+            BorderType::Double,
+        )
     } else {
-        Style::new().fg(t.dim)
+        (Style::new().fg(t.dim), BorderType::Plain)
     };
-    Block::bordered().title(title).border_style(style)
+    Block::bordered()
+        .border_type(border)
+        .title(title)
+        .border_style(style)
 }
 
 fn spinner(app: &App) -> &'static str {
@@ -204,47 +221,44 @@ fn draw_start(app: &App, frame: &mut Frame, area: Rect) {
         "The description pictures of 1688 offers, in the terminal.",
         Style::new().add_modifier(Modifier::BOLD),
     ));
+    // What to do comes first, so that it shows on a small terminal too.
+    lines.push(Line::raw(format!(
+        "Type or paste a 1688 offer ID or link above and press Enter; {} shows every key.",
+        app.keymap.hint(Command::ToggleHelp)
+    )));
+    lines.push(Line::styled(
+        "Example: 622619146604 or https://detail.1688.com/offer/652702302959.html",
+        Style::new().fg(t.dim),
+    ));
     lines.push(Line::raw(""));
     match &app.start.demo_offers {
         Some(offers) => {
             lines.push(Line::raw(
-                "This is the demo catalogue: a local stand-in for the API answers, nothing is billed.",
+                "This is the demo catalogue: a local stand-in for the API, nothing is billed. Its offers:",
             ));
-            lines.push(Line::raw("Its offers:"));
-            lines.push(Line::raw(""));
             for (id, label) in offers {
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {id:<14}"), Style::new().fg(t.accent)),
                     Span::raw(label.clone()),
                 ]));
             }
-            lines.push(Line::raw(""));
-            lines.push(Line::raw(
-                "Type or paste one of these IDs, or a 1688 offer link, above and press Enter.",
-            ));
         }
         None => {
-            lines.push(Line::raw(
-                "Type or paste a 1688 offer ID or link above and press Enter.",
-            ));
             lines.push(Line::raw(format!(
-                "Each fetch is one billed call to {}; an offer already on screen is not fetched again.",
+                "Each fetch is one billed call to {}; an offer already on screen or kept from \
+                 before is not fetched again.",
                 app.start.api_host
             )));
             if app.start.token_missing {
                 lines.push(Line::raw(""));
                 lines.push(Line::styled(
-                    "No API token: set TMAPI_TOKEN, or run `descview --demo` to try the demo catalogue.",
+                    "No API token: run `descview login` or set TMAPI_TOKEN; `descview --demo` \
+                     tries the demo catalogue without one.",
                     Style::new().fg(t.warn),
                 ));
             }
         }
     }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "Example: 622619146604 or https://detail.1688.com/offer/652702302959.html",
-        Style::new().fg(t.dim),
-    ));
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
@@ -395,28 +409,31 @@ pub fn human_bytes(bytes: u64) -> String {
 /// Shortens a URL to `width` columns, keeping the host and the file name, which are what
 /// tell pictures apart: `cbu01.alicdn.com/…/17709204254_1283248032.jpg`.
 pub fn shorten_url(url: &str, width: usize) -> String {
-    let bare = url.strip_prefix("https://").unwrap_or(url);
-    if bare.chars().count() <= width {
+    let bare = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url);
+    let fits = |text: &str| text.chars().count() <= width;
+    if fits(bare) {
         return bare.to_string();
     }
-    if width < 4 {
-        return bare.chars().take(width).collect();
+    // The file name (with its query) tells one picture from another; the host and the
+    // folders are shared by every picture of an offer.
+    let host = bare.split('/').next().unwrap_or(bare);
+    let name = bare.rsplit('/').next().unwrap_or(bare);
+    for candidate in [format!("{host}/…/{name}"), format!("…/{name}")] {
+        if fits(&candidate) {
+            return candidate;
+        }
     }
-    let host_end = bare.find('/').unwrap_or(bare.len());
-    let host = &bare[..host_end];
-    let tail_budget = width.saturating_sub(host.chars().count() + 2);
-    if tail_budget >= 8 {
-        let tail: String = {
-            let chars: Vec<char> = bare.chars().collect();
-            chars[chars.len().saturating_sub(tail_budget)..]
-                .iter()
-                .collect()
-        };
-        return format!("{host}/…{tail}");
+    // Not even the name fits: keep its start, where alicdn names differ
+    // (`O1CN01Xq3v…`, `17709204254_…`); the end is the seller's number, the same for all.
+    let room = width.saturating_sub(1);
+    let mut short: String = name.chars().take(room).collect();
+    if width > 0 {
+        short.push('…');
     }
-    let chars: Vec<char> = bare.chars().collect();
-    let tail: String = chars[chars.len() - (width - 1)..].iter().collect();
-    format!("…{tail}")
+    short
 }
 
 fn draw_preview(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
@@ -509,7 +526,8 @@ fn draw_html(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
     let count = offer.html_lines.as_ref().map(Vec::len);
     let title = match count {
         Some(n) => format!(
-            " HTML ({n} lines, {}) ",
+            " HTML ({n} line{}, {}) ",
+            plural(n),
             human_bytes(offer.html.len() as u64)
         ),
         None => " HTML ".to_string(),
@@ -547,12 +565,6 @@ fn draw_html(app: &App, offer: &Offer, frame: &mut Frame, area: Rect) {
 fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
     let hints = status_hints(app);
-    let hints_width = hints.chars().count() as u16;
-    let [left, right] = Layout::horizontal([
-        Constraint::Min(0),
-        Constraint::Length(hints_width.min(area.width / 2)),
-    ])
-    .areas(area);
 
     let message = match (&app.download, &app.message) {
         (Some(download), _) => Span::styled(
@@ -577,6 +589,14 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
             },
         },
     };
+    // The message matters more than the hints (a file path, a full URL, an error's reason):
+    // the hints take only the room the message leaves.
+    let message_width = message.content.chars().count() as u16;
+    let hints_width = hints.chars().count() as u16;
+    let room = area.width.saturating_sub(message_width.saturating_add(2));
+    let hints_width = if hints_width <= room { hints_width } else { 0 };
+    let [left, right] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(hints_width)]).areas(area);
     frame.render_widget(Paragraph::new(Line::from(message)), left);
     frame.render_widget(
         Paragraph::new(hints)
@@ -653,14 +673,30 @@ fn draw_help(app: &App, frame: &mut Frame, screen: Rect) {
             Span::raw(what),
         ]));
     }
-    let area = centered(screen, 76, lines.len() as u16 + 2);
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "The mouse: a click selects a picture or a pane; the wheel scrolls the pane under it.",
+        Style::new().fg(t.dim),
+    ));
+    let total = lines.len() as u16;
+    let area = centered(screen, 88, total + 2);
+    let visible = area.height.saturating_sub(2);
+    let scroll = app.help_scroll.min(total.saturating_sub(visible));
+    let title = if total > visible {
+        format!(
+            " Help, lines {}-{} of {} (j/k scroll, any other key closes) ",
+            scroll + 1,
+            (scroll + visible).min(total),
+            total
+        )
+    } else {
+        " Help (any key closes) ".to_string()
+    };
     frame.render_widget(Clear, area);
     frame.render_widget(
-        Paragraph::new(lines).block(pane(
-            &app.theme,
-            Line::from(" Help (any key closes) "),
-            true,
-        )),
+        Paragraph::new(lines)
+            .scroll((scroll, 0))
+            .block(pane(&app.theme, Line::from(title), true)),
         area,
     );
 }
@@ -670,19 +706,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn short_urls_keep_host_and_file_name() {
+    fn short_urls_keep_what_tells_pictures_apart() {
         let url = "https://cbu01.alicdn.com/img/ibank/2020/452/402/17709204254_1283248032.jpg";
         assert_eq!(
             shorten_url(url, 100),
             "cbu01.alicdn.com/img/ibank/2020/452/402/17709204254_1283248032.jpg"
         );
-        let short = shorten_url(url, 50);
-        assert_eq!(short.chars().count(), 50);
-        assert!(short.starts_with("cbu01.alicdn.com/…"), "{short}");
-        assert!(short.ends_with("17709204254_1283248032.jpg"), "{short}");
+        assert_eq!(
+            shorten_url(url, 50),
+            "cbu01.alicdn.com/…/17709204254_1283248032.jpg"
+        );
+        assert_eq!(shorten_url(url, 30), "…/17709204254_1283248032.jpg");
+        assert_eq!(
+            shorten_url(url, 12),
+            "17709204254…",
+            "the distinctive start of the name"
+        );
+        assert_eq!(
+            shorten_url("http://img.example.test/11/0/bottle-banner.jpg", 30),
+            "…/bottle-banner.jpg",
+            "plain http is shortened the same way"
+        );
         for width in 0..80 {
-            assert!(
-                shorten_url(url, width).chars().count() <= width.max(1),
+            assert!(shorten_url(url, width).chars().count() <= width, "{width}");
+        }
+        // Two pictures of one offer stay apart at every width that shows anything.
+        let other = "https://cbu01.alicdn.com/img/ibank/2020/901/478/17766874109_1283248032.jpg";
+        for width in 6..80 {
+            assert_ne!(
+                shorten_url(url, width),
+                shorten_url(other, width),
                 "{width}"
             );
         }

@@ -15,6 +15,7 @@ use rustix::termios::{tcgetattr, tcsetwinsize, LocalModes, Winsize};
 /// The binary on a pty of its own; everything it writes is collected.
 pub struct Pty {
     pub child: Child,
+    size: (u16, u16),
     master: File,
     slave: File,
     output: Arc<Mutex<Vec<u8>>>,
@@ -80,6 +81,28 @@ impl Pty {
             output,
             child,
             started,
+            size: (rows, cols),
+        }
+    }
+
+    /// The screen as a user sees it now, one line per row.
+    pub fn screen(&self) -> String {
+        let (rows, cols) = self.size;
+        let mut parser = vt100::Parser::new(rows, cols, 0);
+        parser.process(&self.output.lock().unwrap());
+        parser.screen().contents()
+    }
+
+    /// Waits until the screen (not the byte stream) shows `needle`.
+    pub fn wait_for_screen(&self, what: &str, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.screen().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 

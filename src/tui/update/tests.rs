@@ -620,3 +620,114 @@ fn question_mark_on_an_empty_input_line_opens_the_help() {
     type_text(&mut app, "1?");
     assert_eq!(app.input.text, "1?", "inside text, ? is a character");
 }
+
+#[test]
+fn an_answer_arriving_while_the_user_types_leaves_the_keys_in_the_input() {
+    let mut app = app();
+    type_text(&mut app, "622619146604");
+    let generation = match &update(&mut app, Action::Key(Key::Enter))[1] {
+        Effect::FetchDescription { generation, .. } => *generation,
+        _ => unreachable!(),
+    };
+    update(&mut app, Action::Key(Key::Ctrl('u')));
+    type_text(&mut app, "7081");
+    update(
+        &mut app,
+        Action::DescriptionLoaded {
+            generation,
+            item: "622619146604".parse().unwrap(),
+            result: Ok(loaded(&["https://cbu01.alicdn.com/a.jpg"])),
+        },
+    );
+    assert_eq!(
+        app.focus,
+        Focus::Input,
+        "the focus stays where the user types"
+    );
+    type_text(&mut app, "cod");
+    assert_eq!(app.input.text, "7081cod");
+    assert!(!app.quit);
+    update(&mut app, Action::Key(Key::Esc));
+    assert_eq!(app.focus, Focus::List, "Esc goes to the loaded offer");
+    assert_eq!(
+        app.input.text, "622619146604",
+        "and the line shows it again"
+    );
+}
+
+#[test]
+fn choosing_the_offer_on_screen_cancels_the_fetch_of_another() {
+    let mut app = app();
+    open_offer(&mut app, 2);
+    update(&mut app, Action::Key(Key::Char('/')));
+    type_text(&mut app, "652702302959");
+    let generation = match &update(&mut app, Action::Key(Key::Enter))[1] {
+        Effect::FetchDescription { generation, .. } => *generation,
+        _ => unreachable!(),
+    };
+    update(&mut app, Action::Key(Key::Ctrl('u')));
+    type_text(&mut app, "622619146604");
+    let effects = update(&mut app, Action::Key(Key::Enter));
+    assert_eq!(effects, vec![Effect::CancelDescription]);
+    update(
+        &mut app,
+        Action::DescriptionLoaded {
+            generation,
+            item: "652702302959".parse().unwrap(),
+            result: Ok(loaded(&["https://cbu01.alicdn.com/b.jpg"])),
+        },
+    );
+    assert_eq!(
+        app.offer.as_ref().unwrap().item.as_str(),
+        "622619146604",
+        "the late answer is dropped"
+    );
+}
+
+#[test]
+fn a_grown_window_shows_every_row_that_fits() {
+    let mut app = app();
+    update(
+        &mut app,
+        Action::Resize {
+            width: 60,
+            height: 14,
+        },
+    );
+    open_offer(&mut app, 15);
+    for _ in 0..11 {
+        update(&mut app, Action::Key(Key::Down));
+    }
+    assert!(app.offer.as_ref().unwrap().list_offset > 0);
+    update(
+        &mut app,
+        Action::Resize {
+            width: 200,
+            height: 60,
+        },
+    );
+    assert_eq!(app.offer.as_ref().unwrap().list_offset, 0);
+    assert_eq!(app.offer.as_ref().unwrap().selected, 11);
+}
+
+#[test]
+fn copying_an_empty_html_does_not_clear_the_clipboard() {
+    let mut app = app();
+    type_text(&mut app, "622619146604");
+    let generation = match &update(&mut app, Action::Key(Key::Enter))[1] {
+        Effect::FetchDescription { generation, .. } => *generation,
+        _ => unreachable!(),
+    };
+    let mut answer = loaded(&["https://cbu01.alicdn.com/a.jpg"]);
+    answer.desc.detail_html.clear();
+    update(
+        &mut app,
+        Action::DescriptionLoaded {
+            generation,
+            item: "622619146604".parse().unwrap(),
+            result: Ok(answer),
+        },
+    );
+    assert!(update(&mut app, Action::Key(Key::Char('c'))).is_empty());
+    assert!(matches!(app.message, Some(Message::Error(_))));
+}
