@@ -4,7 +4,8 @@
 //!
 //! Usage: `cargo run --release --example bench_pictures -- DIR` writes `tall.jpg`,
 //! `sheet.png` and `panel.webp` into DIR. The `image` crate writes only baseline JPEGs; the
-//! benchmark script makes the progressive copy with `jpegtran -progressive`.
+//! benchmark script makes the progressive copy with `jpegtran -progressive`. The criterion
+//! benchmark `benches/preview.rs` includes this file as a module to draw the same pictures.
 //!
 //! The pictures look like description pictures so that the decoders do the work they do on
 //! real ones: panels with gradients, lines of text-like glyphs with sharp edges, a shaded
@@ -14,7 +15,7 @@
 
 use std::error::Error;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
@@ -29,16 +30,22 @@ fn main() -> Result<()> {
         .map(PathBuf::from)
         .ok_or("usage: bench_pictures DIR")?;
     fs::create_dir_all(&dir)?;
-    write_pictures(&dir)
+    fs::write(dir.join("tall.jpg"), tall_jpeg()?)?;
+    fs::write(dir.join("sheet.png"), sheet_png()?)?;
+    fs::write(dir.join("panel.webp"), panel_webp()?)?;
+    Ok(())
 }
 
-/// Writes the three pictures into `dir`.
-fn write_pictures(dir: &Path) -> Result<()> {
+/// A 790x8000 baseline JPEG at quality 85, with a little noise as photographs have.
+pub fn tall_jpeg() -> Result<Vec<u8>> {
     let tall = description_picture(790, 8000, 12, 1);
     let mut jpeg = Vec::new();
     JpegEncoder::new_with_quality(&mut jpeg, 85).encode_image(&tall)?;
-    fs::write(dir.join("tall.jpg"), jpeg)?;
+    Ok(jpeg)
+}
 
+/// A 750x1000 RGB PNG: flat graphics and text, as size tables are.
+pub fn sheet_png() -> Result<Vec<u8>> {
     let sheet = description_picture(750, 1000, 0, 2);
     let mut png = Vec::new();
     PngEncoder::new(&mut png).write_image(
@@ -47,8 +54,12 @@ fn write_pictures(dir: &Path) -> Result<()> {
         sheet.height(),
         image::ExtendedColorType::Rgb8,
     )?;
-    fs::write(dir.join("sheet.png"), png)?;
+    Ok(png)
+}
 
+/// A 790x1500 WebP. `image` writes only lossless WebP, so it has no noise: lossless noise
+/// would make a file many times larger than the lossy ones CDNs serve.
+pub fn panel_webp() -> Result<Vec<u8>> {
     let panel = description_picture(790, 1500, 0, 3);
     let mut webp = Vec::new();
     WebPEncoder::new_lossless(&mut webp).write_image(
@@ -57,8 +68,7 @@ fn write_pictures(dir: &Path) -> Result<()> {
         panel.height(),
         image::ExtendedColorType::Rgb8,
     )?;
-    fs::write(dir.join("panel.webp"), webp)?;
-    Ok(())
+    Ok(webp)
 }
 
 /// A small deterministic generator (a 64-bit LCG; the high bits are good enough for layout).

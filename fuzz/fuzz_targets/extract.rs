@@ -3,8 +3,13 @@
 //! The input is split at its first NUL byte: before it, `detail_imgs`, one entry a line;
 //! after it, `detail_html`. Extraction must never panic, and what it lists must be what the
 //! rest of the program may fetch, copy and save: absolute http(s) URLs without an unsafe
-//! character, each listed once, and unusable references safe to print. Extracting again from
-//! its own list must give the same list.
+//! character, each in the URL parser's own spelling (what is shown and copied is what is
+//! fetched), each listed once, and unusable references safe to print.
+//!
+//! Extracting again from its own list is not required to give the same list: entities and
+//! JSON escapes in `detail_imgs` are decoded, so a URL that legitimately holds `&amp;` (a
+//! broken entity that the URL parser joined across a line break, as a browser would) reads
+//! differently the second time.
 #![no_main]
 
 use std::collections::HashSet;
@@ -25,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
         let url = url::Url::parse(&picture.url).expect("a listed picture parses as a URL");
         assert!(matches!(url.scheme(), "http" | "https"), "{}", picture.url);
         assert!(url.host_str().is_some(), "{}", picture.url);
+        assert_eq!(url.as_str(), picture.url, "not in the parser's spelling");
         assert!(!has_unsafe_chars(&picture.url), "{:?}", picture.url);
         assert!(picture.aliases.iter().all(|alias| !has_unsafe_chars(alias)));
         assert!(
@@ -37,13 +43,4 @@ fuzz_target!(|data: &[u8]| {
         assert!(!has_unsafe_chars(&unusable.raw), "{:?}", unusable.raw);
         assert!(!has_unsafe_chars(&unusable.reason), "{:?}", unusable.reason);
     }
-
-    let urls: Vec<String> = description.pictures.iter().map(|p| p.url.clone()).collect();
-    let again = extract(&urls, "");
-    let again_urls: Vec<&str> = again.pictures.iter().map(|p| p.url.as_str()).collect();
-    assert_eq!(
-        again_urls,
-        urls.iter().map(String::as_str).collect::<Vec<_>>()
-    );
-    assert!(again.unusable.is_empty(), "{:?}", again.unusable);
 });
