@@ -18,10 +18,15 @@ use crate::Failure;
 /// Reads the settings (flags over environment over config file over defaults) and starts
 /// the log. A broken config file or variable is bad input (exit 2).
 pub fn settings(global: &Global) -> Result<Settings, Failure> {
-    let settings = Settings::resolve(&global.overrides(), &Environment::from_process())
-        .map_err(|error| Failure::Usage(error.to_string()))?;
+    let settings = settings_without_log(global)?;
     start_logging(&settings, global.demo)?;
     Ok(settings)
+}
+
+/// The settings in force, for a command that writes no log.
+pub fn settings_without_log(global: &Global) -> Result<Settings, Failure> {
+    Settings::resolve(&global.overrides(), &Environment::from_process())
+        .map_err(|error| Failure::Usage(error.to_string()))
 }
 
 /// Starts the log. Failing to open the default log file is not worth stopping for (`doctor`

@@ -340,7 +340,9 @@ fn show_file(
     path: &std::path::Path,
     width: Option<u16>,
 ) -> Result<(), Failure> {
-    let settings = commands::settings(global)?;
+    // No log: nothing here calls the API, and starting the log (its filter compiles patterns)
+    // cost more memory than a picture.
+    let settings = commands::settings_without_log(global)?;
     let protocol = show_protocol(settings.protocol.value);
     let bytes = std::fs::read(path)
         .map_err(|error| Failure::Other(format!("could not read {}: {error}", path.display())))?;
@@ -352,16 +354,26 @@ fn show_columns(width: Option<u16>) -> u16 {
     width.unwrap_or_else(|| crossterm::terminal::size().map(|(w, _)| w).unwrap_or(80))
 }
 
+/// How `show` draws: the forced protocol, or on a terminal what it supports. iTerm2 is known
+/// from the environment; kitty only from the terminal's answer to a short query, asked here
+/// once and never by viuer (whose query echoes the answer and waits forever on a terminal that
+/// does not answer). Inside tmux pictures are half-blocks: tmux does not pass kitty pictures
+/// on. Sixel is not drawn into the scrollback: half-blocks instead.
 fn show_protocol(protocol: Protocol) -> ShowProtocol {
     use std::io::IsTerminal;
+    let in_tmux = std::env::var_os("TMUX").is_some();
     match protocol {
-        Protocol::Kitty => ShowProtocol::Kitty,
+        Protocol::Kitty => ShowProtocol::Kitty {
+            cell: descview::tui::terminal::query_for_printing().1,
+        },
         Protocol::Iterm2 => ShowProtocol::Iterm2,
         Protocol::Halfblocks | Protocol::Sixel => ShowProtocol::Halfblocks,
-        // viuer asks the terminal about kitty and iTerm2; into a pipe that query would end
-        // up in the output, so only ask a terminal.
-        Protocol::Auto if std::io::stdout().is_terminal() => ShowProtocol::Detect,
-        Protocol::Auto => ShowProtocol::Halfblocks,
+        Protocol::Auto if !std::io::stdout().is_terminal() || in_tmux => ShowProtocol::Halfblocks,
+        Protocol::Auto if viuer::is_iterm_supported() => ShowProtocol::Iterm2,
+        Protocol::Auto => match descview::tui::terminal::query_for_printing() {
+            (true, cell) => ShowProtocol::Kitty { cell },
+            (false, _) => ShowProtocol::Halfblocks,
+        },
     }
 }
 

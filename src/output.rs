@@ -92,66 +92,129 @@ pub fn escape_unsafe_in_json(json: &str) -> String {
     out
 }
 
-/// How `show` draws pictures.
+/// How `show` draws pictures, decided before the first one (see `resolve_show_protocol` in
+/// the binary): nothing here asks the terminal anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShowProtocol {
     /// Half blocks with true colour.
     Halfblocks,
-    /// Let viuer ask the terminal for kitty or iTerm2 support.
-    Detect,
-    /// Let viuer use kitty when the terminal has it.
-    Kitty,
-    /// Let viuer use iTerm2 inline images.
+    /// The kitty graphics protocol; the terminal's cell size in pixels when it said.
+    Kitty {
+        /// Width and height of one cell in pixels.
+        cell: Option<(u16, u16)>,
+    },
+    /// iTerm2 inline images, drawn by viuer.
     Iterm2,
 }
 
+/// The cell size assumed when the terminal does not say: the common 8x16 font.
+const DEFAULT_CELL: (u16, u16) = (8, 16);
+/// Base64 bytes per kitty graphics escape: the protocol's limit for one chunk.
+const KITTY_CHUNK: usize = 4096;
+
 /// Decodes `bytes` for `cols` columns and prints the picture into the scrollback.
 ///
-/// Half-blocks are written by [`write_halfblocks`]; viuer draws only where the terminal has a
-/// graphics protocol (kitty, iTerm2). viuer's own half-block printer resizes the picture again
-/// and sets both colours through termcolor for every cell, which took longer than decoding a
-/// 790x8000 JPEG; ours writes a colour only when it changes and the whole picture at once.
+/// Half-blocks are written by [`write_halfblocks`]: viuer's own half-block printer resizes
+/// the picture again and sets both colours through termcolor for every cell, which took
+/// longer than decoding a 790x8000 JPEG; ours writes a colour only when it changes and the
+/// whole picture at once. Kitty pictures are written by [`write_kitty`]: viuer's kitty
+/// printer asks the terminal first, outside raw mode and without a deadline, so the answer
+/// lands on the screen (`^[[?1;2c` in tmux) and a terminal that never answers hangs it.
+/// iTerm2 pictures go through viuer, which decides about them from the environment alone.
 pub fn print_picture(bytes: &[u8], cols: u16, protocol: ShowProtocol) -> Result<(), String> {
-    let cols = u32::from(cols.max(1));
-    // Half-blocks show one pixel per column and two per row: decode and scale for that,
-    // which is what makes `show` fast on 790x8000 banners.
-    let decoded = media::decode(bytes, Some((cols, u32::MAX))).map_err(|e| e.to_string())?;
-    let image: DynamicImage = media::resize_to_width(&decoded.image, cols);
+    let cols = cols.max(1);
+    // Half-blocks show one pixel per column and two per row; graphics protocols as many
+    // pixels as a cell has. Decode and scale for that, which is what makes `show` fast on
+    // 790x8000 banners.
+    let pixels_wide = match protocol {
+        ShowProtocol::Halfblocks => u32::from(cols),
+        ShowProtocol::Kitty { cell } => u32::from(cols) * u32::from(cell.unwrap_or(DEFAULT_CELL).0),
+        ShowProtocol::Iterm2 => u32::from(cols) * u32::from(DEFAULT_CELL.0),
+    };
+    let decoded = media::decode(bytes, Some((pixels_wide, u32::MAX))).map_err(|e| e.to_string())?;
+    let image: DynamicImage = media::resize_to_width(&decoded.image, pixels_wide);
 
     let mut stdout = std::io::stdout().lock();
-    if uses_graphics(protocol) {
-        let config = viuer::Config {
-            absolute_offset: false,
-            width: Some(image.width()),
-            height: None,
-            truecolor: true,
-            use_kitty: matches!(protocol, ShowProtocol::Kitty | ShowProtocol::Detect),
-            use_iterm: matches!(protocol, ShowProtocol::Iterm2 | ShowProtocol::Detect),
-            ..Default::default()
-        };
-        viuer::print(&image, &config).map_err(|e| format!("printing the picture failed: {e}"))?;
-    } else {
-        write_halfblocks(&mut stdout, &image)
-            .and_then(|()| stdout.flush())
-            .map_err(|e| format!("printing the picture failed: {e}"))?;
-    }
+    let printed = match protocol {
+        ShowProtocol::Halfblocks => write_halfblocks(&mut stdout, &image),
+        ShowProtocol::Kitty { cell } => write_kitty(&mut stdout, &image, cols, cell),
+        ShowProtocol::Iterm2 => {
+            let config = viuer::Config {
+                absolute_offset: false,
+                width: Some(u32::from(cols)),
+                height: None,
+                truecolor: true,
+                use_kitty: false,
+                use_iterm: true,
+                ..Default::default()
+            };
+            viuer::print(&image, &config)
+                .map(drop)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        }
+    };
+    printed
+        .and_then(|()| stdout.flush())
+        .map_err(|e| format!("printing the picture failed: {e}"))?;
     if decoded.truncated {
         let _ = writeln!(stdout, "(the file was cut short: partial picture)");
     }
     Ok(())
 }
 
-/// Whether viuer will draw with a graphics protocol: the same choice viuer makes (iTerm2
-/// first, then kitty, each only where the terminal answers that it has it; both answers are
-/// asked once per process and kept). Everything else is half-blocks, which are ours.
-fn uses_graphics(protocol: ShowProtocol) -> bool {
-    let kitty = || viuer::get_kitty_support() != viuer::KittySupport::None;
-    match protocol {
-        ShowProtocol::Halfblocks => false,
-        ShowProtocol::Detect => viuer::is_iterm_supported() || kitty(),
-        ShowProtocol::Kitty => kitty(),
-        ShowProtocol::Iterm2 => viuer::is_iterm_supported(),
+/// Writes `image` with the kitty graphics protocol as a PNG, `cols` cells wide and as many
+/// rows as its shape needs, then moves to the line below it.
+///
+/// The PNG travels base64-encoded in chunks of [`KITTY_CHUNK`] bytes; `q=2` keeps the
+/// terminal from answering, so nothing lands in the input.
+pub fn write_kitty(
+    out: &mut impl Write,
+    image: &DynamicImage,
+    cols: u16,
+    cell: Option<(u16, u16)>,
+) -> std::io::Result<()> {
+    use base64::Engine as _;
+    use image::ImageEncoder as _;
+
+    let (cell_width, cell_height) = cell.unwrap_or(DEFAULT_CELL);
+    let rgba = image.to_rgba8();
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut png,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::Adaptive,
+    )
+    .write_image(
+        rgba.as_raw(),
+        rgba.width(),
+        rgba.height(),
+        image::ExtendedColorType::Rgba8,
+    )
+    .map_err(std::io::Error::other)?;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&png);
+
+    // The picture is `cols` cells wide; its height in cells follows from its shape and the
+    // cells' own shape.
+    let shown_width = f64::from(cols) * f64::from(cell_width.max(1));
+    let shown_height = shown_width * f64::from(rgba.height()) / f64::from(rgba.width().max(1));
+    let rows = (shown_height / f64::from(cell_height.max(1)))
+        .ceil()
+        .max(1.0) as u32;
+
+    let mut text = Vec::with_capacity(encoded.len() + encoded.len() / KITTY_CHUNK * 16 + 64);
+    let chunks: Vec<&[u8]> = encoded.as_bytes().chunks(KITTY_CHUNK).collect();
+    for (n, chunk) in chunks.iter().enumerate() {
+        let more = u8::from(n + 1 < chunks.len());
+        if n == 0 {
+            write!(text, "\x1b_Ga=T,f=100,q=2,c={cols},r={rows},m={more};")?;
+        } else {
+            write!(text, "\x1b_Gm={more};")?;
+        }
+        text.extend_from_slice(chunk);
+        text.extend_from_slice(b"\x1b\\");
     }
+    text.push(b'\n');
+    out.write_all(&text)
 }
 
 /// U+2580 UPPER HALF BLOCK: its foreground is the upper half of the cell, its background the

@@ -118,6 +118,26 @@ pub fn detect_picker(forced: Option<ProtocolType>) -> Picker {
     picker
 }
 
+/// What `descview show` learns from the terminal before printing: whether it draws kitty
+/// pictures, and its cell size in pixels. Asked only when both standard input and output are
+/// the terminal, in raw mode so that the answer is read rather than echoed onto the screen,
+/// and never for longer than [`QUERY_TIMEOUT`].
+pub fn query_for_printing() -> (bool, Option<(u16, u16)>) {
+    use std::io::IsTerminal;
+    if !(io::stdin().is_terminal() && io::stdout().is_terminal()) {
+        return (false, None);
+    }
+    let was_raw = crossterm::terminal::is_raw_mode_enabled().unwrap_or(false);
+    if !was_raw && enable_raw_mode().is_err() {
+        return (false, None);
+    }
+    let (protocol, font_size) = query_terminal();
+    if !was_raw {
+        let _ = disable_raw_mode();
+    }
+    (protocol == Some(ProtocolType::Kitty), font_size)
+}
+
 #[cfg(unix)]
 fn query_terminal() -> (Option<ProtocolType>, Option<(u16, u16)>) {
     use ratatui_image::picker::cap_parser::{Parser, QueryStdioOptions, Response};

@@ -147,14 +147,19 @@ impl Pty {
         }
     }
 
-    /// The terminal is back in the user's mode: cooked input, main screen, cursor shown.
-    pub fn assert_restored(&self) {
+    /// Input is cooked and echoed, as a shell leaves it.
+    pub fn assert_cooked(&self) {
         let modes = tcgetattr(&self.slave).unwrap().local_modes;
         assert!(
             modes.contains(LocalModes::ICANON),
             "canonical mode restored"
         );
         assert!(modes.contains(LocalModes::ECHO), "echo restored");
+    }
+
+    /// The terminal is back in the user's mode: cooked input, main screen, cursor shown.
+    pub fn assert_restored(&self) {
+        self.assert_cooked();
         let text = self.text();
         let left = text
             .rfind("\x1b[?1049l")
