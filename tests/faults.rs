@@ -9,24 +9,20 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use descview::item_id::ItemId;
 use descview::media::{FetchConfig, FetchStage, Fetcher, Format, MediaError};
 use descview::mock::{self, Catalogue, Fault, FaultTarget, MockHandle, MockOptions, OfferAnswer};
-use descview::tmapi::{ApiError, Client, ClientConfig, ItemDesc, Stage, Token};
+use descview::tmapi::{ApiError, ClientConfig, Stage};
 use serde_json::json;
+
+#[path = "support/client.rs"]
+mod client;
+use client::{call, item, quick_config, DOES_NOT_HANG};
 
 const TOKEN: &str = "test-token";
 const ITEM: &str = "652702302959";
 const OTHER_ITEM: &str = "622619146604";
 const API: &str = "/1688/item_desc";
 const PICTURE: &str = "https://cbu01.alicdn.com/img/ibank/O1CN01fault_!!1-0-cib.png";
-
-/// Longer than any test here should take, short enough that a hang fails the run.
-const DOES_NOT_HANG: Duration = Duration::from_secs(20);
-
-fn item(digits: &str) -> ItemId {
-    digits.parse().expect("a valid offer id")
-}
 
 fn success_body(id: &str) -> serde_json::Value {
     json!({
@@ -71,23 +67,9 @@ async fn start(options: MockOptions) -> MockHandle {
         .expect("the stand-in starts")
 }
 
-/// The defaults with waits short enough for tests: a 10 ms backoff base, `Retry-After`
-/// honoured up to 2 s, 5 s per request and 10 s for the whole call.
+/// The client's configuration for the stand-in, with short waits.
 fn config(mock: &MockHandle) -> ClientConfig {
-    let mut config = ClientConfig::new(mock.api_base(), Some(Token::new(TOKEN)));
-    config.timeout = Duration::from_secs(5);
-    config.deadline = Duration::from_secs(10);
-    config.connect_timeout = Duration::from_secs(2);
-    config.retry.base_delay = Duration::from_millis(10);
-    config.retry.retry_after_cap = Duration::from_secs(2);
-    config
-}
-
-async fn call(config: ClientConfig, id: &str) -> Result<ItemDesc, ApiError> {
-    let client = Client::new(config).expect("the client builds");
-    tokio::time::timeout(DOES_NOT_HANG, client.item_desc(&item(id)))
-        .await
-        .expect("the call ends")
+    quick_config(mock.api_base(), TOKEN)
 }
 
 fn fetcher(mock: &MockHandle) -> Fetcher {

@@ -15,28 +15,24 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use descview::download::{self, BatchContext, BatchOptions, RetrySettings};
-use descview::item_id::ItemId;
 use descview::media::{FetchConfig, FetchStage, Fetcher, MediaError};
 use descview::mock::{self, Catalogue, Fault, FaultTarget, MockOptions, OfferAnswer};
 use descview::text::has_unsafe_chars;
-use descview::tmapi::{ApiError, Client, ClientConfig, ItemDesc, Stage, Token};
+use descview::tmapi::{ApiError, Client, ClientConfig, Stage};
 use serde_json::json;
+
+#[path = "support/client.rs"]
+mod client;
+use client::{call, item, quick_config, DOES_NOT_HANG};
 use tokio::net::{TcpListener, TcpStream};
 
 const SECRET: &str = "SECRET-TOKEN-123";
 const ITEM: &str = "652702302959";
 const API: &str = "/1688/item_desc";
 
-/// Longer than any case should take, short enough that a hang fails the run.
-const DOES_NOT_HANG: Duration = Duration::from_secs(30);
-
 #[cfg(unix)]
 #[path = "support/pty.rs"]
 mod pty;
-
-fn item(digits: &str) -> ItemId {
-    digits.parse().expect("a valid offer id")
-}
 
 fn loopback() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
@@ -70,23 +66,9 @@ fn png() -> Vec<u8> {
     bytes
 }
 
-/// The library's defaults with short waits: 10 ms backoff base, `Retry-After` honoured up to
-/// 2 s, 5 s per request, 10 s per call.
+/// The client's configuration for `base`, with short waits.
 fn config(base: url::Url) -> ClientConfig {
-    let mut config = ClientConfig::new(base, Some(Token::new(SECRET)));
-    config.timeout = Duration::from_secs(5);
-    config.deadline = Duration::from_secs(10);
-    config.connect_timeout = Duration::from_secs(2);
-    config.retry.base_delay = Duration::from_millis(10);
-    config.retry.retry_after_cap = Duration::from_secs(2);
-    config
-}
-
-async fn call(config: ClientConfig, id: &str) -> Result<ItemDesc, ApiError> {
-    let client = Client::new(config).expect("the client builds");
-    tokio::time::timeout(DOES_NOT_HANG, client.item_desc(&item(id)))
-        .await
-        .expect("the call ends")
+    quick_config(base, SECRET)
 }
 
 // ---------------------------------------------------------------------------------------------

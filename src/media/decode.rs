@@ -429,13 +429,7 @@ mod tests {
     use super::*;
     use image::RgbImage;
 
-    fn encode(image: &DynamicImage, format: image::ImageFormat) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        image
-            .write_to(&mut Cursor::new(&mut bytes), format)
-            .unwrap();
-        bytes
-    }
+    use crate::media::encode_for_test as encode;
 
     fn banner(width: u32, height: u32) -> DynamicImage {
         let mut picture = RgbImage::new(width, height);

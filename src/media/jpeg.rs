@@ -263,14 +263,7 @@ mod tests {
     use super::*;
 
     fn encode(image: &DynamicImage) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        image
-            .write_to(
-                &mut std::io::Cursor::new(&mut bytes),
-                image::ImageFormat::Jpeg,
-            )
-            .unwrap();
-        bytes
+        crate::media::encode_for_test(image, image::ImageFormat::Jpeg)
     }
 
     #[test]

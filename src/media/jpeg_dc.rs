@@ -683,14 +683,7 @@ mod tests {
     use crate::media::jpeg::{decode_scaled, read_info};
 
     fn encode(image: &DynamicImage) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        image
-            .write_to(
-                &mut std::io::Cursor::new(&mut bytes),
-                image::ImageFormat::Jpeg,
-            )
-            .unwrap();
-        bytes
+        crate::media::encode_for_test(image, image::ImageFormat::Jpeg)
     }
 
     /// Stripes, a gradient and blocks of colour, so that every block's DC differs.

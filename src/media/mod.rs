@@ -138,3 +138,13 @@ pub enum MediaError {
         detail: String,
     },
 }
+
+/// `image` encoded as `format`: the files the media tests decode.
+#[cfg(test)]
+pub(crate) fn encode_for_test(image: &image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+        .expect("a test picture encodes");
+    bytes
+}
