@@ -30,7 +30,7 @@ use url::Url;
 use crate::session::SessionConfig;
 use crate::tmapi::{self, AuthMode, Token};
 use crate::tui::action::Key;
-use crate::tui::keys::{key_name, parse_key, Command, Keymap};
+use crate::tui::keys::{key_name, parse_key, Command, Keymap, ALWAYS_QUITS};
 
 /// The config file's name inside the config directory.
 pub const CONFIG_FILE_NAME: &str = "config.toml";
@@ -1038,6 +1038,16 @@ impl ConfigFile {
                         ),
                     )
                 })?;
+                if key == ALWAYS_QUITS && command != Command::Quit {
+                    return Err(self.error(
+                        list.span(),
+                        &format!(
+                            "[keys] {}: Ctrl-C always quits; give {} another key",
+                            command.name(),
+                            command.name()
+                        ),
+                    ));
+                }
                 if let Some((_, other)) = owners.iter().find(|(owned, _)| *owned == key) {
                     return Err(self.error(
                         list.span(),

@@ -263,9 +263,10 @@ fn a_key_changed_in_the_file_is_in_force() {
         "{shown}"
     );
     assert!(
-        shown.contains("quit = [\"Q\", \"Ctrl-Q\"]  # config file"),
-        "{shown}"
+        shown.contains("quit = [\"Ctrl-C\", \"Q\", \"Ctrl-Q\"]  # config file"),
+        "Ctrl-C always quits besides the keys given: {shown}"
     );
+    assert!(shown.contains("quit = ["), "{shown}");
     assert!(shown.contains("copy_html = [\"c\"]  # default"), "{shown}");
 
     // The same file read through the library gives the browser this key table.
@@ -301,6 +302,12 @@ fn errors_name_the_file_the_line_and_the_key_and_exit_2() {
         ("\n\nprotcol = \"kitty\"\n", "line 3", "protcol"),
         ("[keys]\ncopy_link = \"y\"\n", "line 2", "copy_link"),
         ("[keys]\ncopy_url = \"Super-Y\"\n", "line 2", "copy_url"),
+        // Ctrl-C always quits: a file that takes it away could leave no way out.
+        (
+            "[keys]\ncopy_html = \"Ctrl-C\"\n",
+            "line 2",
+            "Ctrl-C always quits",
+        ),
         ("[colors]\naccent = \"blurple\"\n", "line 2", "accent"),
         (
             "token = \"pasted-test-token\"\n",

@@ -159,6 +159,10 @@ impl Command {
     }
 }
 
+/// The key that quits whatever the configuration says, so that no key table can leave the
+/// user without a way out.
+pub const ALWAYS_QUITS: Key = Key::Ctrl('c');
+
 /// The key table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keymap {
@@ -243,9 +247,14 @@ impl Keymap {
     /// Binds `keys` to `command` in place of its current keys; a key taken by another
     /// command is taken away from it (the configuration file wins over the defaults).
     pub fn rebind(&mut self, command: Command, keys: &[Key]) {
+        let fixed = |key: &Key| *key == ALWAYS_QUITS;
         self.bindings
-            .retain(|(key, bound)| *bound != command && !keys.contains(key));
-        self.bindings.extend(keys.iter().map(|key| (*key, command)));
+            .retain(|(key, bound)| fixed(key) || (*bound != command && !keys.contains(key)));
+        self.bindings.extend(
+            keys.iter()
+                .filter(|key| !fixed(key))
+                .map(|key| (*key, command)),
+        );
     }
 }
 
@@ -368,6 +377,15 @@ mod tests {
         assert_eq!(keymap.command(Key::Char('q')), Some(Command::CopyUrl));
         assert_eq!(keymap.command(Key::Char('y')), None, "the old key is free");
         assert_eq!(keymap.keys_for(Command::Quit), vec![Key::Ctrl('c')]);
+    }
+
+    #[test]
+    fn ctrl_c_quits_whatever_is_rebound() {
+        let mut keymap = Keymap::default();
+        keymap.rebind(Command::Quit, &[]);
+        keymap.rebind(Command::CopyHtml, &[Key::Ctrl('c')]);
+        assert_eq!(keymap.command(Key::Ctrl('c')), Some(Command::Quit));
+        assert_eq!(keymap.keys_for(Command::CopyHtml), Vec::<Key>::new());
     }
 
     #[test]
