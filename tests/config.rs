@@ -263,7 +263,7 @@ fn a_key_changed_in_the_file_is_in_force() {
         "{shown}"
     );
     assert!(
-        shown.contains("quit = [\"Ctrl-C\", \"Q\", \"Ctrl-Q\"]  # config file"),
+        shown.contains("quit = [\"Q\", \"Ctrl-Q\", \"Ctrl-C\"]  # config file"),
         "Ctrl-C always quits besides the keys given: {shown}"
     );
     assert!(shown.contains("quit = ["), "{shown}");

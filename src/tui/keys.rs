@@ -249,12 +249,14 @@ impl Keymap {
     pub fn rebind(&mut self, command: Command, keys: &[Key]) {
         let fixed = |key: &Key| *key == ALWAYS_QUITS;
         self.bindings
-            .retain(|(key, bound)| fixed(key) || (*bound != command && !keys.contains(key)));
+            .retain(|(key, bound)| !fixed(key) && *bound != command && !keys.contains(key));
         self.bindings.extend(
             keys.iter()
                 .filter(|key| !fixed(key))
                 .map(|key| (*key, command)),
         );
+        // Ctrl-C goes after the keys the user chose, so that the hints name those.
+        self.bindings.push((ALWAYS_QUITS, Command::Quit));
     }
 }
 
@@ -386,6 +388,19 @@ mod tests {
         keymap.rebind(Command::CopyHtml, &[Key::Ctrl('c')]);
         assert_eq!(keymap.command(Key::Ctrl('c')), Some(Command::Quit));
         assert_eq!(keymap.keys_for(Command::CopyHtml), Vec::<Key>::new());
+    }
+
+    #[test]
+    fn hints_name_the_quit_key_the_user_chose_before_ctrl_c() {
+        let mut keymap = Keymap::default();
+        keymap.rebind(Command::Quit, &[Key::Char('Q')]);
+        assert_eq!(keymap.hint(Command::Quit), "Q");
+        assert_eq!(
+            keymap.keys_for(Command::Quit),
+            vec![Key::Char('Q'), Key::Ctrl('c')]
+        );
+        keymap.rebind(Command::CopyUrl, &[Key::Char('x')]);
+        assert_eq!(keymap.hint(Command::Quit), "Q");
     }
 
     #[test]
