@@ -24,7 +24,7 @@ mod schema;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, TransactionBehavior};
 use url::Url;
@@ -176,9 +176,7 @@ impl Store {
         // last committed state. NORMAL syncs at checkpoints only: in WAL mode that can lose
         // the last commits on power loss but never corrupts the file, and answers can be
         // fetched again.
-        let _mode: String = connection
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .map_err(db_error)?;
+        enable_wal(&connection).map_err(db_error)?;
         connection
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(db_error)?;
@@ -273,6 +271,48 @@ pub(crate) fn from_millis(millis: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).unwrap_or(0))
 }
 
+/// Switches the database to WAL, waiting for other processes as the busy timeout would.
+///
+/// WAL is a property of the file, so this is a read once any descview has switched it. The
+/// switch itself needs the file to itself, and SQLite never calls the busy handler for it:
+/// while another process holds a lock (several descviews creating the store together), the
+/// pragma either fails with "database is locked" or answers the old mode without switching.
+/// Both are retried here until [`BUSY_TIMEOUT`]; a file that still will not switch is used in
+/// its rollback journal, which is slower for concurrent readers but just as safe.
+fn enable_wal(connection: &Connection) -> Result<(), rusqlite::Error> {
+    let is_wal = |mode: &str| mode.eq_ignore_ascii_case("wal");
+    let current: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+    if is_wal(&current) {
+        return Ok(());
+    }
+
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        let switched = connection.query_row("PRAGMA journal_mode = WAL", [], |row| {
+            row.get::<_, String>(0)
+        });
+        let retry = match &switched {
+            Ok(mode) if is_wal(mode) => return Ok(()),
+            Ok(_) => true,
+            Err(rusqlite::Error::SqliteFailure(error, _)) => matches!(
+                error.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            Err(_) => false,
+        };
+        if !retry || Instant::now() >= deadline {
+            return match switched {
+                Ok(mode) => {
+                    tracing::warn!(%mode, "the local store stays out of WAL mode: another process holds it");
+                    Ok(())
+                }
+                Err(error) => Err(error),
+            };
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn create_dir(path: &Path) -> Result<(), StoreError> {
     std::fs::create_dir_all(path).map_err(|source| StoreError::Io {
         path: path.to_path_buf(),
@@ -324,6 +364,38 @@ mod tests {
             .read(|c| c.query_row("SELECT COUNT(*) FROM answers", [], |r| r.get(0)))
             .unwrap();
         assert_eq!(count, 0, "the transaction rolled back");
+    }
+
+    #[test]
+    fn opening_waits_for_another_descview_that_is_creating_the_store() {
+        // Another process holds the new file's lock, as when several descviews start
+        // together and one of them is creating the tables. SQLite does not call the busy
+        // handler for the switch to WAL while another holds the write lock, so the open
+        // must wait by itself.
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::under(dir.path());
+        std::fs::create_dir_all(&location.data_dir).unwrap();
+        let holder = Connection::open(location.database()).unwrap();
+        // A write lock on a file still in its rollback journal: the one case in which the
+        // switch fails at once, without waiting for the busy timeout.
+        holder
+            .execute_batch("CREATE TABLE held (x); BEGIN IMMEDIATE; INSERT INTO held VALUES (1);")
+            .unwrap();
+
+        let opening = {
+            let location = location.clone();
+            std::thread::spawn(move || Store::open(&location).map(drop).map_err(|e| e.to_string()))
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        holder.execute_batch("COMMIT").unwrap();
+        opening.join().unwrap().unwrap();
+
+        drop(holder);
+        let mode: String = Connection::open(location.database())
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal", "switched once the other process let go");
     }
 
     #[test]
