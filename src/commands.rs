@@ -63,11 +63,17 @@ pub async fn login(settings: &Settings, demo: bool, no_check: bool) -> Result<()
     let outcome = if no_check {
         None
     } else {
+        let base = &settings.api_base.value;
+        let billing = if is_tmapi_host(base) {
+            "TMAPI bills this call"
+        } else {
+            "a call to TMAPI would be billed"
+        };
         eprintln!(
             "checking the token with one item_desc call for offer {} (the API documentation's \
-             example) at {}; TMAPI bills this call (--no-check skips it)",
+             example) at {}; {billing} (--no-check skips it)",
             login::CHECK_ITEM,
-            host_of(&settings.api_base.value)
+            host_of(base)
         );
         let item = crate::parse_item(login::CHECK_ITEM)?;
         match login::check_token(settings, &token, &item).await {
@@ -107,6 +113,12 @@ pub async fn login(settings: &Settings, demo: bool, no_check: bool) -> Result<()
         );
     }
     Ok(())
+}
+
+/// Whether a base is TMAPI's own (so a call there is billed), not the stand-in or a proxy.
+fn is_tmapi_host(base: &url::Url) -> bool {
+    base.host_str()
+        .is_some_and(|host| host.split('.').rev().nth(1) == Some("tmapi"))
 }
 
 /// The host and port of a base, for messages (never its query).
@@ -197,5 +209,24 @@ fn print_out(bytes: &[u8]) -> Result<(), Failure> {
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_tmapi_host;
+
+    #[test]
+    fn only_tmapi_hosts_are_called_billed() {
+        for (base, billed) in [
+            ("http://api.tmapi.top", true),
+            ("https://api.tmapi.io/", true),
+            ("http://127.0.0.1:8080", false),
+            ("http://tmapi.example.com", false),
+            ("http://localhost", false),
+        ] {
+            let url = url::Url::parse(base).unwrap();
+            assert_eq!(is_tmapi_host(&url), billed, "{base}");
+        }
     }
 }

@@ -144,6 +144,14 @@ async fn browse(
             "the browser needs a terminal; for scripts use `descview get ITEM`".to_string(),
         ));
     }
+    if std::env::var_os("TERM").is_some_and(|term| term == "dumb") {
+        return Err(Failure::Usage(
+            "the browser needs a terminal that can move the cursor, and TERM=dumb says this one \
+             cannot; run it in a full terminal, or use `descview get ITEM` and `descview show \
+             ITEM --protocol halfblocks` here"
+                .to_string(),
+        ));
+    }
     let session = open_session(settings, demo).await?;
     let start = tui::state::StartInfo {
         demo_offers: session.demo_offers.clone(),

@@ -58,7 +58,7 @@ async fn login_checks_with_one_call_and_stores_the_token_privately() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_no_token(&output);
     assert!(
-        stderr(&output).contains("bills this call"),
+        stderr(&output).contains("a call to TMAPI would be billed"),
         "{}",
         stderr(&output)
     );

@@ -127,3 +127,17 @@ fn key_bindings_from_the_config_file_are_in_force() {
     let status = pty.wait_exit();
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn a_dumb_terminal_gets_a_message_instead_of_a_garbled_browser() {
+    let mut pty = Pty::spawn_with_env(&["--demo"], &[("TERM", "dumb")], 100, 30);
+    let status = pty.wait_exit();
+    assert_eq!(status.code(), Some(2), "a usage error");
+    let text = pty.text();
+    assert!(text.contains("TERM=dumb"), "{text}");
+    assert!(text.contains("descview get ITEM"), "{text}");
+    assert!(
+        !text.contains("\x1b[?1049h"),
+        "the alternate screen was never entered: {text:?}"
+    );
+}

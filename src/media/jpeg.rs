@@ -106,7 +106,7 @@ pub(crate) fn read_info(bytes: &[u8]) -> Option<JpegInfo> {
 /// before a code are allowed by the standard.
 pub(super) fn next_marker(bytes: &[u8], mut pos: usize) -> Option<(u8, usize)> {
     loop {
-        let start = pos + bytes.get(pos..)?.iter().position(|&b| b == 0xFF)?;
+        let start = pos + memchr::memchr(0xFF, bytes.get(pos..)?)?;
         let mut code_at = start + 1;
         while bytes.get(code_at) == Some(&0xFF) {
             code_at += 1;
