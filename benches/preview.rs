@@ -42,7 +42,7 @@ fn scaled_fit(bytes: &[u8], (width, height): (u32, u32)) -> DynamicImage {
         decoded.scaled,
         "a 790x8000 JPEG in a small box decodes at a reduced scale"
     );
-    media::resize_to_fit(&decoded.image, width, height)
+    media::fit_decoded(&decoded, width, height)
 }
 
 fn full_fit(bytes: &[u8], (width, height): (u32, u32)) -> DynamicImage {

@@ -196,7 +196,7 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         index: Option<usize>,
         /// Width in terminal columns (default: the terminal's width).
-        #[arg(long, value_name = "COLS")]
+        #[arg(long, value_name = "COLS", value_parser = clap::value_parser!(u16).range(1..))]
         width: Option<u16>,
     },
     /// Save the pictures of many offers to `<out>/<item>/NN.<ext>`, with a manifest.jsonl;

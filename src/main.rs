@@ -293,6 +293,21 @@ async fn show(
             }
         }
         (Err(_), true) => vec![target.to_string()],
+        (Err(_), false) if std::path::Path::new(target).is_dir() => {
+            return Err(Failure::Usage(format!(
+                "{target:?} is a folder; show takes a picture file, a picture URL or an offer"
+            )))
+        }
+        // Looks like a path (a separator or an extension), not like an offer ID.
+        (Err(_), false)
+            if target.contains(std::path::MAIN_SEPARATOR)
+                || std::path::Path::new(target).extension().is_some() =>
+        {
+            return Err(Failure::Usage(format!(
+                "there is no file {target:?}; show takes a picture file, a picture URL or an \
+                 offer"
+            )))
+        }
         (Err(error), false) => {
             return Err(Failure::Usage(format!(
                 "{target:?} is not a file, a picture URL or an offer: {error}"

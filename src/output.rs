@@ -132,7 +132,7 @@ pub fn print_picture(bytes: &[u8], cols: u16, protocol: ShowProtocol) -> Result<
         ShowProtocol::Iterm2 => u32::from(cols) * u32::from(DEFAULT_CELL.0),
     };
     let decoded = media::decode(bytes, Some((pixels_wide, u32::MAX))).map_err(|e| e.to_string())?;
-    let image: DynamicImage = media::resize_to_width(&decoded.image, pixels_wide);
+    let image: DynamicImage = media::fit_decoded(&decoded, pixels_wide, u32::MAX);
 
     let mut stdout = std::io::stdout().lock();
     let printed = match protocol {
@@ -157,7 +157,8 @@ pub fn print_picture(bytes: &[u8], cols: u16, protocol: ShowProtocol) -> Result<
         .and_then(|()| stdout.flush())
         .map_err(|e| format!("printing the picture failed: {e}"))?;
     if decoded.truncated {
-        let _ = writeln!(stdout, "(the file was cut short: partial picture)");
+        // On stderr: what is redirected from stdout must be the picture alone.
+        eprintln!("descview: note: the picture was cut short; the part that arrived is shown");
     }
     Ok(())
 }

@@ -158,3 +158,27 @@ async fn d_and_shift_d_save_pictures_under_the_offer() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_fit_mode_chosen_with_z_is_kept_for_the_next_run() {
+    use descview::tui::state::FitMode;
+
+    let root = tempfile::tempdir().unwrap();
+    let session = demo_with_store(root.path()).await;
+
+    let mut first = browser(&session, root.path());
+    assert_eq!(first.app.fit, FitMode::Whole, "a new store starts whole");
+    open(&mut first, "622619146604").await;
+    first.press(Key::Char('z')).await;
+    assert_eq!(first.app.fit, FitMode::Width);
+    drop(first);
+
+    // The next run (a new browser over the same store) starts where the last one left off,
+    // and a second z is kept too.
+    let mut second = browser(&session, root.path());
+    assert_eq!(second.app.fit, FitMode::Width);
+    open(&mut second, "622619146604").await;
+    second.press(Key::Char('z')).await;
+    drop(second);
+    assert_eq!(browser(&session, root.path()).app.fit, FitMode::Whole);
+}

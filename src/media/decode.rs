@@ -93,6 +93,13 @@ fn decode_unguarded(bytes: &[u8], want: Option<(u32, u32)>) -> Result<Decoded, M
     if !format.can_decode() {
         return Err(MediaError::Unsupported { format });
     }
+    // The decoders would call such a file damaged, and the advice to fetch it again with it.
+    if let Some(coding) = jpeg_info.as_ref().and_then(|info| info.unsupported_coding) {
+        return Err(MediaError::UnsupportedFeature {
+            format,
+            detail: coding.to_string(),
+        });
+    }
 
     match jpeg_info {
         Some(info) => decode_jpeg(bytes, &info, want),
@@ -523,6 +530,26 @@ mod tests {
         assert_eq!(*format, Format::Html);
         assert!(!first_bytes.contains('\x1b') && !first_bytes.contains('\x07'));
         assert!(first_bytes.starts_with("<html>"), "{first_bytes}");
+    }
+
+    #[test]
+    fn arithmetic_and_hierarchical_jpegs_are_unsupported_not_damaged() {
+        let bytes = encode(&banner(40, 24), image::ImageFormat::Jpeg);
+        let sof = bytes
+            .windows(2)
+            .position(|pair| pair == [0xFF, 0xC0])
+            .expect("a baseline frame header");
+        for (marker, coding) in [(0xC9, "arithmetic coding"), (0xC5, "hierarchical coding")] {
+            let mut changed = bytes.clone();
+            changed[sof + 1] = marker;
+            match decode(&changed, Some((10, 10))) {
+                Err(MediaError::UnsupportedFeature { format, detail }) => {
+                    assert_eq!(format, Format::Jpeg);
+                    assert_eq!(detail, coding);
+                }
+                other => panic!("{marker:#x}: {:?}", other.map(|d| (d.width, d.height))),
+            }
+        }
     }
 
     #[test]

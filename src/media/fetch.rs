@@ -26,8 +26,9 @@ pub const DEFAULT_USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) 
 const REFERRER: &str = "https://detail.1688.com/";
 
 /// Only the formats [`decode`](super::decode) can draw, so that a CDN that picks the format
-/// by the Accept header (alicdn does, for WebP) never chooses AVIF for us.
-const ACCEPTED: &str = "image/webp,image/png,image/jpeg,image/gif;q=0.9,*/*;q=0.5";
+/// by the Accept header (alicdn does, for WebP) never chooses AVIF or HEIC for us. No `*/*`:
+/// a format we cannot draw is worth a refusal, not a download.
+const ACCEPTED: &str = "image/webp,image/png,image/jpeg,image/gif";
 
 /// How [`Fetcher`] downloads.
 #[derive(Clone, Debug)]

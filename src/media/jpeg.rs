@@ -31,6 +31,8 @@ pub(crate) struct JpegInfo {
     pub orientation: Orientation,
     /// Whether the end-of-image marker was reached after the frame's scans.
     pub complete: bool,
+    /// The coding, when it is one that no decoder here reads ("arithmetic coding", say).
+    pub unsupported_coding: Option<&'static str>,
 }
 
 /// Start of image, end of image, start of scan.
@@ -48,6 +50,7 @@ pub(crate) fn read_info(bytes: &[u8]) -> Option<JpegInfo> {
     let mut adobe_transform = None;
     let mut orientation = Orientation::NoTransforms;
     let mut complete = false;
+    let mut unsupported_coding = None;
     let mut pos = 2;
 
     while let Some((marker, marker_at)) = next_marker(bytes, pos) {
@@ -71,6 +74,11 @@ pub(crate) fn read_info(bytes: &[u8]) -> Option<JpegInfo> {
             // Every SOFn but DHT (C4), JPG (C8) and DAC (CC) is a frame header.
             0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
                 frame = frame_header(body).or(frame);
+                unsupported_coding = unsupported_coding.or(match marker {
+                    0xC5..=0xC7 => Some("hierarchical coding"),
+                    0xC9..=0xCF => Some("arithmetic coding"),
+                    _ => None,
+                });
             }
             // APP1 starting with "Exif\0\0" holds a TIFF structure with the orientation.
             0xE1 => {
@@ -99,6 +107,7 @@ pub(crate) fn read_info(bytes: &[u8]) -> Option<JpegInfo> {
         adobe_transform,
         orientation,
         complete,
+        unsupported_coding,
     })
 }
 

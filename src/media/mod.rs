@@ -19,7 +19,7 @@ use std::fmt;
 pub use decode::{decode, Decoded, MAX_ALLOC, MAX_PIXELS};
 pub use fetch::{route_url, FetchConfig, Fetched, Fetcher, DEFAULT_USER_AGENT};
 pub use format::{sniff, Format};
-pub use scale::{crop_rows, fit_size, resize_to_fit, resize_to_width};
+pub use scale::{crop_rows, fit_decoded, fit_size, resize_to_fit, resize_to_width};
 
 /// Where a download was when it failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

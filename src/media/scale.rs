@@ -10,6 +10,8 @@
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::DynamicImage;
 
+use super::Decoded;
+
 /// The size a `width`x`height` picture takes when fitted into a `max_width`x`max_height`
 /// box: aspect kept as far as whole pixels allow, never larger than the picture itself,
 /// never a zero dimension (a zero-sized box counts as 1 pixel).
@@ -39,6 +41,15 @@ fn scaled_side(side: u32, scale: f64, limit: u32) -> u32 {
 pub fn resize_to_fit(image: &DynamicImage, max_width: u32, max_height: u32) -> DynamicImage {
     let (width, height) = fit_size(image.width(), image.height(), max_width, max_height);
     resize_exact(image, width, height)
+}
+
+/// Fits a decoded picture into a `max_width`x`max_height` box, sized from the full picture's
+/// shape. A picture decoded at reduced scale has its sides rounded up to whole blocks (a
+/// 790x8000 banner at 1/8 is 99x1000), so sizing from the decoded pixels would come out a
+/// few rows short; the scaled decode is never smaller than the fit, so this only shrinks.
+pub fn fit_decoded(decoded: &Decoded, max_width: u32, max_height: u32) -> DynamicImage {
+    let (width, height) = fit_size(decoded.width, decoded.height, max_width, max_height);
+    resize_exact(&decoded.image, width, height)
 }
 
 /// Shrinks `image` to `width` pixels wide with its aspect kept, for the mode that fits

@@ -20,6 +20,7 @@
 pub mod answers;
 pub mod history;
 pub mod pictures;
+pub mod preferences;
 mod schema;
 
 use std::path::{Path, PathBuf};

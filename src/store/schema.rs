@@ -55,6 +55,13 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX cached_pictures_by_use ON cached_pictures (last_used);
     ",
+    // 2: what the browser remembers between runs (the preview's fit mode).
+    "
+    CREATE TABLE preferences (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The newest schema version this build knows.

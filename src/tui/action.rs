@@ -9,7 +9,7 @@ use crate::description::Description;
 use crate::item_id::ItemId;
 use crate::tmapi::ItemDesc;
 
-use super::state::{PictureMeta, PreviewImage, PreviewRequest};
+use super::state::{FitMode, PictureMeta, PreviewImage, PreviewRequest};
 
 /// Something that happened, for `update` to act on.
 #[derive(Debug)]
@@ -172,4 +172,6 @@ pub enum Effect {
     Copy { text: String, what: String },
     /// Open a URL in the default browser.
     OpenUrl(String),
+    /// Keep the preview's fit mode for the next run.
+    RememberFit(FitMode),
 }

@@ -15,7 +15,8 @@ use ratatui_image::picker::Picker;
 
 use super::action::{Action, Effect, Key};
 use super::runtime::{
-    fetch_description, load_history, meta_of, prepare_offline, save_one, PictureStore, Services,
+    fetch_description, load_history, meta_of, prepare_offline, remember_fit, remembered_fit,
+    save_one, PictureStore, Services,
 };
 use super::state::{App, StartInfo};
 use super::{html_panel, update, view};
@@ -43,8 +44,10 @@ impl Headless {
             services.store.clone(),
             256 << 20,
         ));
+        let mut app = App::new(start, Rect::new(0, 0, width, height));
+        app.fit = remembered_fit(services.store.as_ref());
         Headless {
-            app: App::new(start, Rect::new(0, 0, width, height)),
+            app,
             services,
             store,
             picker: Picker::halfblocks(),
@@ -159,6 +162,10 @@ impl Headless {
             }
             Effect::OpenUrl(url) => {
                 self.opened.push(url);
+                Vec::new()
+            }
+            Effect::RememberFit(fit) => {
+                remember_fit(self.services.store.as_ref(), fit);
                 Vec::new()
             }
             Effect::CancelDescription | Effect::CancelPictures => Vec::new(),

@@ -12,7 +12,7 @@ use ratatui_image::protocol::halfblocks::Halfblocks;
 use ratatui_image::protocol::Protocol;
 use ratatui_image::Resize;
 
-use crate::media;
+use crate::media::{self, Decoded};
 
 use super::state::{FitMode, PreviewImage, PreviewRequest};
 
@@ -69,16 +69,9 @@ pub fn decode_box(request: &PreviewRequest, geometry: CellGeometry) -> (u32, u32
 }
 
 /// Scales a decoded picture for the request: fitted into the pane, or to the pane's width.
-pub fn scale(
-    image: &DynamicImage,
-    request: &PreviewRequest,
-    geometry: CellGeometry,
-) -> DynamicImage {
+pub fn scale(decoded: &Decoded, request: &PreviewRequest, geometry: CellGeometry) -> DynamicImage {
     let (width, height) = decode_box(request, geometry);
-    match request.mode {
-        FitMode::Whole => media::resize_to_fit(image, width, height),
-        FitMode::Width => media::resize_to_width(image, width),
-    }
+    media::fit_decoded(decoded, width, height)
 }
 
 /// Encodes the part of a scaled picture that the request shows.
@@ -140,10 +133,37 @@ mod tests {
         }
     }
 
-    fn tall() -> DynamicImage {
-        DynamicImage::ImageRgb8(image::RgbImage::from_fn(790, 8000, |_, y| {
-            image::Rgb([(y % 256) as u8, 0, 0])
-        }))
+    fn tall() -> Decoded {
+        Decoded {
+            image: DynamicImage::ImageRgb8(image::RgbImage::from_fn(790, 8000, |_, y| {
+                image::Rgb([(y % 256) as u8, 0, 0])
+            })),
+            width: 790,
+            height: 8000,
+            format: media::Format::Png,
+            truncated: false,
+            scaled: false,
+        }
+    }
+
+    /// A 790x8000 JPEG decoded at 1/8 is 99x1000 pixels (whole blocks); the fit follows the
+    /// picture's real shape, not the rounded one.
+    #[test]
+    fn a_picture_decoded_at_reduced_scale_keeps_its_real_shape() {
+        let geometry = CellGeometry {
+            width: 1,
+            height: 2,
+            halfblocks: true,
+        };
+        let decoded = Decoded {
+            image: DynamicImage::new_rgb8(99, 1000),
+            scaled: true,
+            ..tall()
+        };
+        let scaled = scale(&decoded, &request(FitMode::Width, 80, 40, 0), geometry);
+        assert_eq!((scaled.width(), scaled.height()), (80, 810));
+        let scaled = scale(&decoded, &request(FitMode::Whole, 80, 40, 0), geometry);
+        assert_eq!((scaled.width(), scaled.height()), (8, 80));
     }
 
     #[test]

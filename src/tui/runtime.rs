@@ -35,7 +35,7 @@ use crate::tmapi::Client;
 
 use super::action::{Action, Effect, HistoryRow, Key, Loaded, Mouse, MouseKind};
 use super::preview::{self, CellGeometry};
-use super::state::{App, PictureMeta, PreviewImage, PreviewRequest, StartInfo};
+use super::state::{App, FitMode, PictureMeta, PreviewImage, PreviewRequest, StartInfo};
 use super::{html_panel, terminal, update, view};
 
 /// Offers the history pane lists.
@@ -204,6 +204,25 @@ pub enum Ended {
 
 /// Runs the browser until the user quits or a signal ends it; the terminal is restored on
 /// every way out.
+/// The store's name for the fit mode the user chose last.
+const FIT_PREFERENCE: &str = "preview_fit";
+
+/// The fit mode the user chose last time, or the default (also without a store).
+pub(crate) fn remembered_fit(store: Option<&Store>) -> FitMode {
+    store
+        .and_then(|store| store.preference(FIT_PREFERENCE).ok().flatten())
+        .and_then(|name| FitMode::from_name(&name))
+        .unwrap_or_default()
+}
+
+/// Keeps the fit mode for the next run. Failing to is logged, not shown: the mode is in force
+/// for this run either way.
+pub(crate) fn remember_fit(store: Option<&Store>, fit: FitMode) {
+    if let Some(Err(error)) = store.map(|store| store.set_preference(FIT_PREFERENCE, fit.name())) {
+        tracing::warn!(%error, "could not remember the preview's fit mode");
+    }
+}
+
 pub async fn run(services: Services, options: Options) -> anyhow::Result<Ended> {
     // crossterm drops every colour under NO_COLOR, the pictures' too. NO_COLOR is about
     // decorating text; the theme already honours it (no colours for text), and a picture's
@@ -223,6 +242,7 @@ pub async fn run(services: Services, options: Options) -> anyhow::Result<Ended> 
     );
     app.keymap = options.keymap.clone();
     app.theme = options.theme;
+    app.fit = remembered_fit(services.store.as_ref());
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let mut executor = Executor::new(services, picker, tx.clone(), &options);
     let started = Instant::now();
@@ -471,7 +491,7 @@ impl PictureStore {
             .or_default() += 1;
         let decoded =
             media::decode(&fetched.bytes, Some((width, height))).map_err(|e| e.to_string())?;
-        let image = preview::scale(&decoded.image, request, geometry);
+        let image = preview::scale(&decoded, request, geometry);
         let weight = image.as_bytes().len();
         let scaled = Arc::new(ScaledPicture {
             image,
@@ -635,6 +655,10 @@ impl Executor {
                     self.terminal_writes.push(sequence.clone());
                 }
                 let _ = self.tx.send(Action::Copied(report.describe(&what)));
+            }
+            Effect::RememberFit(fit) => {
+                let store = self.services.store.clone();
+                tokio::task::spawn_blocking(move || remember_fit(store.as_ref(), fit));
             }
             Effect::OpenUrl(url) => {
                 let tx = self.tx.clone();

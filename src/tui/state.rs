@@ -44,6 +44,23 @@ pub enum FitMode {
     Width,
 }
 
+impl FitMode {
+    /// The name the local store remembers the mode by.
+    pub fn name(self) -> &'static str {
+        match self {
+            FitMode::Whole => "whole",
+            FitMode::Width => "width",
+        }
+    }
+
+    /// The mode a remembered name stands for; `None` for anything else.
+    pub fn from_name(name: &str) -> Option<FitMode> {
+        [FitMode::Whole, FitMode::Width]
+            .into_iter()
+            .find(|mode| mode.name() == name)
+    }
+}
+
 /// What the start screen tells a new user.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StartInfo {

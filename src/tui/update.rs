@@ -529,7 +529,9 @@ fn run_command(app: &mut App, command: Command) -> Vec<Effect> {
                 FitMode::Whole => "preview: whole picture".to_string(),
                 FitMode::Width => "preview: fill the width (j/k scroll in the preview)".to_string(),
             }));
-            return preview_effects(app);
+            let mut effects = preview_effects(app);
+            effects.push(Effect::RememberFit(app.fit));
+            return effects;
         }
         Command::ToggleHtml => {
             app.html_visible = !app.html_visible;
