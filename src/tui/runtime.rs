@@ -775,3 +775,87 @@ pub async fn prepare_offline(
     let scaled = store.scaled(&fetched, request, geometry)?;
     preview::encode(&scaled.image, request, geometry, picker, scaled.truncated)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{Session, SessionConfig};
+    use crate::tui::state::FitMode;
+
+    /// Holding Down: a burst of preview requests over all of an offer's pictures, against the
+    /// demo stand-in over loopback. Only pictures the selection rested on long enough get
+    /// decoded, none twice, and the last answer is for the last picture.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn holding_down_decodes_each_picture_at_most_once_and_ends_on_the_last() {
+        let session = Session::open(&SessionConfig {
+            demo: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let services = Services {
+            client: session.client.clone(),
+            fetcher: session.fetcher.clone(),
+            store: None,
+            scope: session.scope(),
+            offline: false,
+            download_dir: std::env::temp_dir(),
+        };
+        let item: ItemId = "622619146604".parse().unwrap();
+        let loaded = fetch_description(&services, &item, false).await.unwrap();
+        let urls: Vec<String> = loaded
+            .description
+            .pictures
+            .iter()
+            .map(|picture| picture.url.clone())
+            .collect();
+        assert_eq!(urls.len(), 15);
+
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut executor = Executor::new(services, Picker::halfblocks(), tx, &Options::default());
+        let request = |index: usize| PreviewRequest {
+            generation: 1,
+            index,
+            url: urls[index].clone(),
+            cols: 60,
+            rows: 30,
+            mode: FitMode::Whole,
+            scroll: 0,
+        };
+        // Faster than the debounce, as key repeat is when the terminal delivers a burst.
+        for index in 0..urls.len() {
+            executor.run(Effect::PreparePreview(request(index)));
+            tokio::task::yield_now().await;
+        }
+
+        let last = loop {
+            let action = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+                .await
+                .expect("the last preview arrives")
+                .expect("the channel stays open");
+            if let Action::PreviewReady { request, .. } = action {
+                if request.index == urls.len() - 1 {
+                    break request;
+                }
+            }
+        };
+        assert_eq!(last, request(urls.len() - 1));
+        let decodes: Vec<usize> = urls
+            .iter()
+            .map(|url| executor.store.decodes_started(url))
+            .collect();
+        assert!(decodes.iter().all(|&n| n <= 1), "{decodes:?}");
+        assert!(
+            decodes.iter().sum::<usize>() < urls.len(),
+            "moving on dropped the work for pictures passed over: {decodes:?}"
+        );
+        // Nothing for an earlier picture arrives after the last one.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        while let Ok(action) = rx.try_recv() {
+            assert!(
+                !matches!(action, Action::PreviewReady { .. }),
+                "a stale preview arrived after the last: {action:?}"
+            );
+        }
+    }
+}
