@@ -81,6 +81,7 @@ fn loaded_browser() -> (tokio::runtime::Runtime, Session, Headless) {
             demo_offers: session.demo_offers.clone(),
             api_host: session.api_host(),
             token_missing: false,
+            offline: false,
         };
         let mut browser = Headless::new(services, start, 200, 60);
         // The input line has the focus at the start: typing goes there.

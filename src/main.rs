@@ -157,6 +157,7 @@ async fn browse(
         demo_offers: session.demo_offers.clone(),
         api_host: session.api_host(),
         token_missing: !session.has_token(),
+        offline: policy.offline,
     };
     let options = tui::Options {
         start,
@@ -413,7 +414,11 @@ async fn download_offers(
     let mut items = args
         .items
         .iter()
-        .map(|text| parse_item(text))
+        .map(|text| {
+            // With many offers given, the message must say which one is wrong.
+            text.parse::<ItemId>()
+                .map_err(|error| Failure::Usage(format!("{text:?}: {error}")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut rejected = 0;
     if let Some(from) = &args.from {
@@ -430,10 +435,21 @@ async fn download_offers(
             ))
         })?;
         let (listed, bad) = download::parse_item_list(&text);
+        let source = if from.as_os_str() == "-" {
+            "standard input".to_string()
+        } else {
+            from.display().to_string()
+        };
         for (line, error) in &bad {
-            eprintln!("descview: {} line {line}: {error}", from.display());
+            eprintln!("descview: {source} line {line}: {error}");
         }
         rejected = bad.len();
+        if listed.is_empty() && items.is_empty() && rejected > 0 {
+            return Err(Failure::Usage(format!(
+                "no line of {source} is an offer ID or link ({})",
+                plural(rejected, "line", "lines")
+            )));
+        }
         items.extend(listed);
     }
     if items.is_empty() && rejected == 0 {
@@ -470,14 +486,30 @@ async fn download_offers(
     };
     reporter.finish();
     eprintln!("{}", progress::summary_text(&summary));
-    if summary.failed() || rejected > 0 {
-        return Err(Failure::Other(format!(
-            "{} offers and {} pictures failed, {rejected} lines were not offers; run again to \
-             retry what failed",
-            summary.offers_failed, summary.pictures_failed
-        )));
+    let mut problems = Vec::new();
+    if summary.failed() {
+        problems.push(format!(
+            "{} and {} failed; run again to retry them",
+            plural(summary.offers_failed, "offer", "offers"),
+            plural(summary.pictures_failed, "picture", "pictures")
+        ));
     }
-    Ok(())
+    if rejected > 0 {
+        problems.push(format!(
+            "not offers: {} of the list",
+            plural(rejected, "line", "lines")
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Other(problems.join("; ")))
+    }
+}
+
+/// `1 line`, `2 lines`.
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// `descview mock-server`: the demo catalogue, or a made-up one for benchmarks, optionally

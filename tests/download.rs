@@ -593,7 +593,8 @@ async fn the_download_command_reads_a_list_and_a_second_run_costs_nothing() {
     let list = home.path().join("offers.txt");
     std::fs::write(
         &list,
-        "# offers\n121212\nhttps://detail.1688.com/offer/343434.html\n",
+        // Saved by Notepad: a byte-order mark, CRLF line ends.
+        "\u{feff}121212\r\n# offers\r\nhttps://detail.1688.com/offer/343434.html\r\n",
     )
     .unwrap();
 
@@ -633,8 +634,53 @@ async fn the_download_command_reads_a_list_and_a_second_run_costs_nothing() {
     assert_eq!(second.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("line 2"), "{stderr}");
     assert!(stderr.contains("5 already there"), "{stderr}");
+    assert!(
+        stderr.contains("not offers: 1 line of the list"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("run again"),
+        "nothing failed to retry: {stderr}"
+    );
     assert_eq!(api.requests("/1688/item_desc"), 2);
     assert_eq!(cdn.requests("/cdn/"), 5);
+
+    // A list with no offer at all is bad input: exit 2, and no folder made.
+    let empty_out = home.path().join("nothing");
+    let mut command = descview(home.path(), api.api_base().as_str());
+    command
+        .args(["download", "--from", "-", "--out"])
+        .arg(&empty_out)
+        .stdin(std::process::Stdio::piped());
+    let third = tokio::task::spawn_blocking(move || {
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"hello\nfoo\n").unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&third.stderr);
+    assert_eq!(third.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("standard input line 1"), "{stderr}");
+    assert!(stderr.contains("no line of standard input"), "{stderr}");
+    assert!(!empty_out.exists());
+
+    // Among many offers on the command line, the wrong one is named.
+    let mut command = descview(home.path(), api.api_base().as_str());
+    command
+        .args(["download", "121212", "hello", "--out"])
+        .arg(&out);
+    let fourth = tokio::task::spawn_blocking(move || run_blocking(command))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&fourth.stderr);
+    assert_eq!(fourth.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("\"hello\""), "{stderr}");
+    assert_eq!(api.requests("/1688/item_desc"), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -654,4 +700,52 @@ async fn offline_download_of_an_unknown_offer_says_so_and_calls_nothing() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("not in the local store"), "{stderr}");
     assert_eq!(api.requests(""), 0);
+}
+
+#[tokio::test]
+async fn a_second_run_into_a_folder_in_use_is_refused_and_touches_nothing() {
+    let offers = [TestOffer::new("333333", 2)];
+    let mock = start(catalogue(&offers), MockOptions::default()).await;
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("out");
+    let items: Vec<ItemId> = offers.iter().map(TestOffer::item).collect();
+    download::run(
+        &context(&mock, None),
+        items.clone(),
+        &options(&out),
+        quiet(),
+    )
+    .await
+    .unwrap();
+    let before = std::fs::read_to_string(out.join("manifest.jsonl")).unwrap();
+    let calls = mock.requests("/1688/item_desc");
+
+    // Another run holds the folder (as a running `descview download` does).
+    let other = std::fs::File::open(&out).unwrap();
+    other.lock().unwrap();
+    let error = download::run(
+        &context(&mock, None),
+        items.clone(),
+        &options(&out),
+        quiet(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("another descview download"),
+        "{error}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("manifest.jsonl")).unwrap(),
+        before,
+        "the manifest is left alone"
+    );
+    assert_eq!(mock.requests("/1688/item_desc"), calls, "no call made");
+
+    // Once it ends, the folder is free again.
+    drop(other);
+    let summary = download::run(&context(&mock, None), items, &options(&out), quiet())
+        .await
+        .unwrap();
+    assert_eq!(summary.pictures_present, 2);
 }

@@ -122,7 +122,10 @@ fn demo_fetch_copy_quit_restores_the_terminal() {
     );
 
     tmux.keys(&["q"]);
-    let after = tmux.wait_for("the program to exit", |s| s.contains("DESCVIEW-EXIT="));
+    // `stty -a` prints after the exit status: wait for both, or the capture can fall between.
+    let after = tmux.wait_for("the program to exit and stty to report", |s| {
+        s.contains("DESCVIEW-EXIT=") && s.contains("icanon")
+    });
     assert!(after.contains("DESCVIEW-EXIT=0"), "{after}");
     // Raw mode is off again: the line discipline echoes and edits lines.
     assert!(

@@ -18,6 +18,7 @@ async fn browser(width: u16, height: u16) -> (Headless, Session) {
         demo_offers: session.demo_offers.clone(),
         api_host: session.api_host(),
         token_missing: false,
+        offline: false,
     };
     let services = Services::without_store(
         session.client.clone(),

@@ -157,6 +157,12 @@ pub enum BatchError {
         /// What the system said.
         source: std::io::Error,
     },
+    /// Another download is writing into the same folder.
+    #[error("another descview download is writing into {}; wait for it to finish, or give this one another --out", path.display())]
+    Busy {
+        /// The folder.
+        path: PathBuf,
+    },
     /// The manifest could not be read or written.
     #[error("could not use the manifest {}: {source}; check permissions and free space", path.display())]
     Manifest {
@@ -199,6 +205,26 @@ impl Summary {
     }
 }
 
+/// Takes the output folder for this run: an advisory lock on the folder itself, which the
+/// system drops when the process ends however it ends, so a killed run never leaves the
+/// folder locked. Where folders cannot be opened as files (Windows), runs are not guarded.
+fn lock_folder(out: &Path) -> Result<Option<std::fs::File>, BatchError> {
+    let Ok(folder) = std::fs::File::open(out) else {
+        return Ok(None);
+    };
+    match folder.try_lock() {
+        Ok(()) => Ok(Some(folder)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(BatchError::Busy {
+            path: out.to_path_buf(),
+        }),
+        // A file system without locks: go on unguarded, as before.
+        Err(std::fs::TryLockError::Error(error)) => {
+            tracing::warn!(%error, "could not lock the output folder");
+            Ok(None)
+        }
+    }
+}
+
 /// Downloads the pictures of `items` (duplicates are done once) into `options.out`.
 pub async fn run(
     context: &BatchContext,
@@ -211,6 +237,9 @@ pub async fn run(
         path: options.out.clone(),
         source,
     })?;
+    // Held until the run ends: two runs into one folder would write the same `.part` files
+    // and replace each other's manifest.
+    let _folder_lock = lock_folder(&options.out)?;
     let manifest_path = options.out.join(MANIFEST_FILE);
     let manifest_error = |source| BatchError::Manifest {
         path: manifest_path.clone(),

@@ -233,6 +233,8 @@ fn remove_other_copies(dir: &Path, stem: &str, keep: &Path) {
 pub fn parse_item_list(text: &str) -> (Vec<ItemId>, Vec<(usize, String)>) {
     let mut items = Vec::new();
     let mut rejected = Vec::new();
+    // Notepad and spreadsheets start the files they save with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (index, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {

@@ -70,6 +70,8 @@ pub struct StartInfo {
     pub api_host: String,
     /// No API token is configured (outside the demo).
     pub token_missing: bool,
+    /// `--offline`: the API is never called, so `r` cannot fetch again.
+    pub offline: bool,
 }
 
 /// The line the user types an offer ID or link into.

@@ -120,6 +120,11 @@ fn on_input_key(app: &mut App, key: Key) -> Vec<Effect> {
             let _ = c;
             app.help = true;
         }
+        // Nor with `H`: a returning user opens the history from the start screen, before
+        // any (billed) fetch.
+        Key::Char(_) if len == 0 && app.keymap.command(key) == Some(Command::History) => {
+            return run_command(app, Command::History);
+        }
         Key::Char(c) => insert_text(app, &c.to_string()),
         Key::Backspace if input.cursor > 0 => {
             input.cursor -= 1;
@@ -369,6 +374,10 @@ fn on_description(
         n => format!("{n} pictures"),
     };
     let origin = match loaded.stored_age {
+        Some(age) if app.start.offline => format!(
+            " (kept from {}; offline, no API call)",
+            crate::store::answers::describe_age(age)
+        ),
         Some(age) => format!(
             " (kept from {}, no API call; {} fetches it again)",
             crate::store::answers::describe_age(age),
@@ -581,6 +590,13 @@ fn refresh(app: &mut App) -> Vec<Effect> {
     };
     if app.loading.is_some() {
         app.message = Some(Message::Info("a fetch is already running".to_string()));
+        return Vec::new();
+    }
+    if app.start.offline {
+        app.message = Some(Message::Error(
+            "offline: no API call is made; start descview without --offline to fetch it again"
+                .to_string(),
+        ));
         return Vec::new();
     }
     let item = offer.item.clone();

@@ -731,3 +731,38 @@ fn copying_an_empty_html_does_not_clear_the_clipboard() {
     assert!(update(&mut app, Action::Key(Key::Char('c'))).is_empty());
     assert!(matches!(app.message, Some(Message::Error(_))));
 }
+
+#[test]
+fn h_on_the_empty_start_line_opens_the_history_and_is_typed_elsewhere() {
+    let mut app = app();
+    assert_eq!(app.focus, Focus::Input);
+    let effects = update(&mut app, Action::Key(Key::Char('H')));
+    assert_eq!(effects, vec![Effect::LoadHistory]);
+    assert!(app.history.is_some());
+    assert!(app.input.text.is_empty());
+
+    // After the first character it is text like any other.
+    let mut app = self::app();
+    type_text(&mut app, "1H");
+    assert_eq!(app.input.text, "1H");
+    assert!(app.history.is_none());
+}
+
+#[test]
+fn r_while_offline_says_no_call_is_made_and_asks_for_none() {
+    let mut app = App::new(
+        StartInfo {
+            offline: true,
+            ..StartInfo::default()
+        },
+        Rect::new(0, 0, 160, 48),
+    );
+    open_offer(&mut app, 2);
+    let effects = update(&mut app, Action::Key(Key::Char('r')));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(app.loading.is_none());
+    match &app.message {
+        Some(Message::Error(text)) => assert!(text.contains("offline"), "{text}"),
+        other => panic!("{other:?}"),
+    }
+}
