@@ -749,3 +749,41 @@ async fn a_second_run_into_a_folder_in_use_is_refused_and_touches_nothing() {
         .unwrap();
     assert_eq!(summary.pictures_present, 2);
 }
+
+#[tokio::test]
+async fn zip_with_a_missing_picture_says_no_zip_yet_and_keeps_the_others_loose() {
+    let offer = TestOffer::new("454545", 3);
+    let gone = offer.pictures[1].0.clone();
+    let options_with_404 = MockOptions::default().with_faults(
+        FaultTarget::Picture(gone),
+        [Fault::Status {
+            status: 404,
+            retry_after: None,
+        }],
+    );
+    let mock = start(catalogue(std::slice::from_ref(&offer)), options_with_404).await;
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("out");
+    let mut opts = options(&out);
+    opts.zip = true;
+    let summary = download::run(&context(&mock, None), vec![offer.item()], &opts, quiet())
+        .await
+        .unwrap();
+    assert!(summary.failed());
+    assert_eq!(summary.pictures_failed, 1);
+    assert!(
+        summary
+            .failures
+            .iter()
+            .any(|line| line.contains("454545: no zip yet, as 1 picture failed")),
+        "{:?}",
+        summary.failures
+    );
+    assert!(!out.join("454545.zip").exists());
+    let names: BTreeSet<String> = files_under(&out).into_keys().collect();
+    assert!(
+        names.contains("454545/01.jpg") && names.contains("454545/03.webp"),
+        "{names:?}"
+    );
+    assert_manifest_matches_files(&out);
+}

@@ -876,6 +876,17 @@ impl Shared {
             for record in &records {
                 self.record(record);
             }
+            // Said, not left to be noticed: the saved pictures wait as loose files.
+            let dir = offer_dir(&self.options.out, item);
+            report.failures.push(format!(
+                "{item}: no zip yet, as {} failed; the saved ones wait in {} for the next run",
+                if report.failed == 1 {
+                    "1 picture".to_string()
+                } else {
+                    format!("{} pictures", report.failed)
+                },
+                dir.display()
+            ));
             return;
         }
         files.sort_by_key(|(position, _)| *position);
