@@ -124,6 +124,7 @@ pub async fn examine(
         &settings.paths.data_dir,
         "set DESCVIEW_DATA_DIR to move it",
     ));
+    checks.extend(local_store(&settings.paths.data_dir));
     checks.push(log_file(settings));
     checks.push(download_dir(settings));
     checks.push(token(settings, demo));
@@ -226,6 +227,28 @@ fn directory(topic: &'static str, dir: &Path, advice: &str) -> Check {
         "not created yet"
     };
     Check::new(Status::Ok, topic, format!("{} ({state})", dir.display())).advise(advice)
+}
+
+/// The local store, when there is one: a database that cannot be opened means every offer
+/// costs an API call again, which the commands only warn about in passing.
+fn local_store(data_dir: &Path) -> Option<Check> {
+    let location = crate::store::Location::with_data_dir(data_dir.to_path_buf());
+    let database = location.database();
+    if !database.exists() {
+        return None;
+    }
+    Some(match crate::store::Store::open(&location) {
+        Ok(_) => Check::new(
+            Status::Ok,
+            "local store",
+            format!("{} opens", database.display()),
+        ),
+        Err(error) => Check::new(Status::Fail, "local store", error.to_string()).advise(format!(
+            "until it opens, every offer costs an API call; move {} aside and descview starts \
+             a new one (the answers kept in it are lost)",
+            database.display()
+        )),
+    })
 }
 
 fn log_file(settings: &Settings) -> Check {

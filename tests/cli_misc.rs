@@ -369,3 +369,22 @@ fn the_man_page_is_roff() {
     assert!(page.contains(".SH NAME"), "{page}");
     assert!(page.contains("login"), "{page}");
 }
+
+#[test]
+fn doctor_reports_a_local_store_that_does_not_open() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.data_dir()).unwrap();
+    let database = sandbox.data_dir().join("descview.sqlite3");
+    std::fs::write(&database, vec![0x5a; 5000]).unwrap();
+    let mut command = sandbox.command();
+    command.args(["doctor", "--demo"]);
+    let output = run(command, None);
+    let text = stdout(&output);
+    let line = text
+        .lines()
+        .find(|line| line.contains("local store"))
+        .unwrap_or_default();
+    assert!(line.starts_with("fail "), "{text}");
+    assert!(line.contains("move") && line.contains("aside"), "{text}");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+}
