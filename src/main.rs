@@ -147,8 +147,8 @@ async fn browse(
     if std::env::var_os("TERM").is_some_and(|term| term == "dumb") {
         return Err(Failure::Usage(
             "the browser needs a terminal that can move the cursor, and TERM=dumb says this one \
-             cannot; run it in a full terminal, or use `descview get ITEM` and `descview show \
-             ITEM --protocol halfblocks` here"
+             cannot; run it in a full terminal, or list the pictures here with `descview get \
+             ITEM`"
                 .to_string(),
         ));
     }
