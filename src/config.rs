@@ -889,7 +889,15 @@ struct FileColors {
 /// A value written as a string or, for sizes, as a plain number; kept as text so that every
 /// layer parses it with the same function.
 #[derive(Debug, Default)]
-struct FileText(String);
+struct FileText(String, Written);
+
+/// How a value was written in the file, for the settings that take text only.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    #[default]
+    Text,
+    Number,
+}
 
 impl<'de> Deserialize<'de> for FileText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -900,13 +908,13 @@ impl<'de> Deserialize<'de> for FileText {
                 f.write_str("a string (or a number of bytes for a size)")
             }
             fn visit_str<E: de::Error>(self, value: &str) -> Result<FileText, E> {
-                Ok(FileText(value.to_string()))
+                Ok(FileText(value.to_string(), Written::Text))
             }
             fn visit_i64<E: de::Error>(self, value: i64) -> Result<FileText, E> {
-                Ok(FileText(value.to_string()))
+                Ok(FileText(value.to_string(), Written::Number))
             }
             fn visit_u64<E: de::Error>(self, value: u64) -> Result<FileText, E> {
-                Ok(FileText(value.to_string()))
+                Ok(FileText(value.to_string(), Written::Number))
             }
         }
         deserializer.deserialize_any(TextVisitor)
@@ -966,6 +974,22 @@ impl ConfigFile {
             };
             file.error(span, &problem)
         })?;
+        // A number is welcome for sizes only: `download_dir = 5` is a slip, not a folder "5".
+        let values = &file.values;
+        for (key, entry) in [
+            ("api_base", &values.api_base),
+            ("auth", &values.auth),
+            ("download_dir", &values.download_dir),
+            ("protocol", &values.protocol),
+            ("log_file", &values.log_file),
+        ] {
+            if let Some(entry) = entry.as_ref().filter(|e| e.get_ref().1 == Written::Number) {
+                return Err(file.error(
+                    entry.span(),
+                    &format!("`{key}`: a number where text belongs; write it in quotes"),
+                ));
+            }
+        }
         if let Some(token) = &file.values.token {
             return Err(file.error(
                 token.span(),

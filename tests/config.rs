@@ -309,6 +309,12 @@ fn errors_name_the_file_the_line_and_the_key_and_exit_2() {
             "Ctrl-C always quits",
         ),
         ("[colors]\naccent = \"blurple\"\n", "line 2", "accent"),
+        // A number is a size's, not a folder's.
+        (
+            "cache_size = 1000000\ndownload_dir = 5\n",
+            "line 2",
+            "`download_dir`: a number where text belongs",
+        ),
         (
             "token = \"pasted-test-token\"\n",
             "line 1",
