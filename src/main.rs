@@ -447,7 +447,7 @@ async fn download_offers(
         if listed.is_empty() && items.is_empty() && rejected > 0 {
             return Err(Failure::Usage(format!(
                 "no line of {source} is an offer ID or link ({})",
-                plural(rejected, "line", "lines")
+                text::count(rejected, "line")
             )));
         }
         items.extend(listed);
@@ -490,14 +490,14 @@ async fn download_offers(
     if summary.failed() {
         problems.push(format!(
             "{} and {} failed; run again to retry them",
-            plural(summary.offers_failed, "offer", "offers"),
-            plural(summary.pictures_failed, "picture", "pictures")
+            text::count(summary.offers_failed, "offer"),
+            text::count(summary.pictures_failed, "picture")
         ));
     }
     if rejected > 0 {
         problems.push(format!(
             "not offers: {} of the list",
-            plural(rejected, "line", "lines")
+            text::count(rejected, "line")
         ));
     }
     if problems.is_empty() {
@@ -505,11 +505,6 @@ async fn download_offers(
     } else {
         Err(Failure::Other(problems.join("; ")))
     }
-}
-
-/// `1 line`, `2 lines`.
-fn plural(count: usize, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// `descview mock-server`: the demo catalogue, or a made-up one for benchmarks, optionally

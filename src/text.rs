@@ -5,7 +5,8 @@
 //! sequence can reach the terminal, the clipboard or a file name. This module owns the one
 //! definition of an unsafe character ([`is_unsafe_char`]) that the rest of the crate relies
 //! on; it never drops a character silently, because a user judging a supplier's description
-//! should see that something odd was there.
+//! should see that something odd was there. It also holds [`count`], the one way a message
+//! says how many of something there are.
 //!
 //! Placeholders, chosen to be readable and to survive a second pass unchanged:
 //!
@@ -135,6 +136,15 @@ fn control_picture(c: char) -> Option<char> {
         0..=0x1F => char::from_u32(CONTROL_PICTURES_START + code),
         0x7F => Some(DELETE_PICTURE),
         _ => None,
+    }
+}
+
+/// A count and its noun for a message: `1 offer`, `2 offers` (regular plurals only). Every
+/// count descview prints goes through here, so none reads "1 pictures".
+pub fn count(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
     }
 }
 

@@ -880,11 +880,7 @@ impl Shared {
             let dir = offer_dir(&self.options.out, item);
             report.failures.push(format!(
                 "{item}: no zip yet, as {} failed; the saved ones wait in {} for the next run",
-                if report.failed == 1 {
-                    "1 picture".to_string()
-                } else {
-                    format!("{} pictures", report.failed)
-                },
+                crate::text::count(report.failed, "picture"),
                 dir.display()
             ));
             return;

@@ -16,6 +16,7 @@ use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, Prog
 
 use super::batch::{Event, EventSink, PictureOutcome, Summary};
 use crate::item_id::ItemId;
+use crate::text::count;
 
 /// Shows the progress of one run.
 pub struct Reporter {
@@ -190,14 +191,6 @@ fn offer_line(
         line.push_str(&format!(" ({error})"));
     }
     line
-}
-
-/// `1 offer`, `2 offers`.
-fn count(n: usize, noun: &str) -> String {
-    match n {
-        1 => format!("1 {noun}"),
-        n => format!("{n} {noun}s"),
-    }
 }
 
 /// The closing summary: counts, bytes, time and rate, the first failures, and where the

@@ -102,10 +102,7 @@ pub fn label_for(desc: &ItemDesc, pictures: usize) -> String {
     let text = visible_text(&desc.detail_html);
     let words: Vec<&str> = text.split_whitespace().collect();
     if words.is_empty() {
-        return match pictures {
-            1 => "1 picture".to_string(),
-            n => format!("{n} pictures"),
-        };
+        return crate::text::count(pictures, "picture");
     }
     let joined = words.join(" ");
     let mut chars = joined.chars();

@@ -370,8 +370,7 @@ fn on_description(
     let count = rows.len();
     let pictures = match count {
         0 => "the description has no pictures".to_string(),
-        1 => "1 picture".to_string(),
-        n => format!("{n} pictures"),
+        n => crate::text::count(n, "picture"),
     };
     let origin = match loaded.stored_age {
         Some(age) if app.start.offline => format!(

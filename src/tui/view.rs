@@ -85,10 +85,7 @@ fn draw_history(app: &App, history: &HistoryPane, frame: &mut Frame, screen: Rec
                     } else {
                         Style::new()
                     };
-                    let count = match row.pictures {
-                        1 => "1 picture".to_string(),
-                        n => format!("{n} pictures"),
-                    };
+                    let count = crate::text::count(row.pictures, "picture");
                     // A description without text is labelled by its picture count already.
                     let label = if row.label == count {
                         String::new()
