@@ -1,7 +1,7 @@
 //! Pictures: fetch the bytes, read the real format from them, decode within limits, scale.
 //!
 //! The pipeline is [`Fetcher::fetch`] (async, network) → [`decode`] (CPU, for
-//! `spawn_blocking`) → [`resize_to_fit`] / [`resize_to_width`] / [`crop_rows`] (CPU). Each
+//! `spawn_blocking`) → [`fit_decoded`] / [`resize_to_fit`] / [`crop_rows`] (CPU). Each
 //! step is independent of the terminal and hands plain data to the next. The format is
 //! always read from the bytes ([`sniff`]), never from a URL or a Content-Type; a downloaded
 //! file is kept byte for byte as received, so saving it never re-encodes. Nothing here may
@@ -19,7 +19,7 @@ use std::fmt;
 pub use decode::{decode, Decoded, MAX_ALLOC, MAX_PIXELS};
 pub use fetch::{route_url, FetchConfig, Fetched, Fetcher, DEFAULT_USER_AGENT};
 pub use format::{sniff, Format};
-pub use scale::{crop_rows, fit_decoded, fit_size, resize_to_fit, resize_to_width};
+pub use scale::{crop_rows, fit_decoded, fit_size, resize_to_fit};
 
 /// Where a download was when it failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -52,13 +52,6 @@ pub fn fit_decoded(decoded: &Decoded, max_width: u32, max_height: u32) -> Dynami
     resize_exact(&decoded.image, width, height)
 }
 
-/// Shrinks `image` to `width` pixels wide with its aspect kept, for the mode that fits
-/// pictures to the pane's width and scrolls them; a picture already that narrow or narrower
-/// comes back unchanged.
-pub fn resize_to_width(image: &DynamicImage, width: u32) -> DynamicImage {
-    resize_to_fit(image, width, u32::MAX)
-}
-
 /// The rows `top..top + height` of `image`, clamped to the picture: at least one row, and
 /// never past the bottom (a `top` beyond it gives the last row).
 pub fn crop_rows(image: &DynamicImage, top: u32, height: u32) -> DynamicImage {
@@ -111,11 +104,11 @@ mod tests {
         assert_eq!(fit_size(100, 50, 640, 640), (100, 50));
         let small = DynamicImage::new_rgb8(30, 20);
         assert_eq!(resize_to_fit(&small, 300, 300).width(), 30);
-        assert_eq!(resize_to_width(&small, 300).width(), 30);
+        assert_eq!(resize_to_fit(&small, 300, u32::MAX).width(), 30);
         // A 1-pixel strip fitted to a wide pane stays 1 pixel wide instead of growing to
         // 640 x 1.9 million pixels.
         let strip = DynamicImage::new_rgb8(1, 3000);
-        assert_eq!(resize_to_width(&strip, 640).height(), 3000);
+        assert_eq!(resize_to_fit(&strip, 640, u32::MAX).height(), 3000);
     }
 
     #[test]
@@ -154,7 +147,7 @@ mod tests {
     #[test]
     fn width_mode_keeps_the_aspect() {
         let tall = DynamicImage::new_rgb8(790, 30000);
-        let narrow = resize_to_width(&tall, 79);
+        let narrow = resize_to_fit(&tall, 79, u32::MAX);
         assert_eq!((narrow.width(), narrow.height()), (79, 3000));
     }
 
