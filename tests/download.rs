@@ -580,8 +580,14 @@ async fn two_stand_ins(offers: &[TestOffer]) -> (MockHandle, MockHandle) {
     (cdn, api)
 }
 
-fn run_blocking(mut command: Command) -> std::process::Output {
-    command.output().expect("descview runs")
+/// Runs descview off the async runtime (the stand-ins answer on it) and returns its output
+/// with its stderr as text.
+async fn run_cli(mut command: Command) -> (std::process::Output, String) {
+    let output = tokio::task::spawn_blocking(move || command.output().expect("descview runs"))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output, stderr)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -604,10 +610,7 @@ async fn the_download_command_reads_a_list_and_a_second_run_costs_nothing() {
         .arg(&list)
         .arg("--out")
         .arg(&out);
-    let first = tokio::task::spawn_blocking(move || run_blocking(command))
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&first.stderr);
+    let (first, stderr) = run_cli(command).await;
     assert!(first.status.success(), "{stderr}");
     assert!(
         stderr.contains("offer 121212: 3 saved"),
@@ -627,10 +630,7 @@ async fn the_download_command_reads_a_list_and_a_second_run_costs_nothing() {
         .arg(&list)
         .arg("--out")
         .arg(&out);
-    let second = tokio::task::spawn_blocking(move || run_blocking(command))
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&second.stderr);
+    let (second, stderr) = run_cli(command).await;
     assert_eq!(second.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("line 2"), "{stderr}");
     assert!(stderr.contains("5 already there"), "{stderr}");
@@ -674,10 +674,7 @@ async fn the_download_command_reads_a_list_and_a_second_run_costs_nothing() {
     command
         .args(["download", "121212", "hello", "--out"])
         .arg(&out);
-    let fourth = tokio::task::spawn_blocking(move || run_blocking(command))
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&fourth.stderr);
+    let (fourth, stderr) = run_cli(command).await;
     assert_eq!(fourth.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("\"hello\""), "{stderr}");
     assert_eq!(api.requests("/1688/item_desc"), 2);
@@ -693,10 +690,7 @@ async fn offline_download_of_an_unknown_offer_says_so_and_calls_nothing() {
     command
         .args(["--offline", "download", "565656", "--out"])
         .arg(&out);
-    let output = tokio::task::spawn_blocking(move || run_blocking(command))
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (output, stderr) = run_cli(command).await;
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("not in the local store"), "{stderr}");
     assert_eq!(api.requests(""), 0);
