@@ -285,8 +285,8 @@ async fn show(
                     Some(url) => vec![url.clone()],
                     None => {
                         return Err(Failure::Usage(format!(
-                            "offer {item} has {} pictures; --index takes 1 to {}",
-                            urls.len(),
+                            "offer {item} has {}; --index takes 1 to {}",
+                            text::count(urls.len(), "picture"),
                             urls.len()
                         )))
                     }

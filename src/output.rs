@@ -24,8 +24,9 @@ pub struct GetJson<'a> {
     pub pictures: Vec<PictureJson<'a>>,
     /// References that cannot be fetched.
     pub unusable: &'a [Unusable],
-    /// The description HTML exactly as received.
-    pub detail_html: &'a str,
+    /// The description HTML as received, but with control, bidi and zero-width characters
+    /// shown as placeholders: `jq -r .detail_html` prints it raw, onto a terminal.
+    pub detail_html: std::borrow::Cow<'a, str>,
 }
 
 /// One picture in `get --json`.
@@ -61,7 +62,7 @@ impl<'a> GetJson<'a> {
                 })
                 .collect(),
             unusable: &description.unusable,
-            detail_html,
+            detail_html: crate::text::sanitize_multiline(detail_html),
         }
     }
 
